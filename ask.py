@@ -1,0 +1,46 @@
+"""Ask a question about a text with any QA model folder (the tutorial's demo, for any text).
+
+    python ask.py --model outputs/squad_subset --question "What is the capital of China?" \
+        --context "The capital of China is Beijing."
+    python ask.py --model outputs/squad_subset --question "Who wrote it?" --context_file article.txt --json
+The answer is "" (no answer) when the no-answer score beats the best span by more than --threshold.
+"""
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from bertkit.errors import UserError, exit_on_user_error
+from bertkit.inference import DEMO, answer, describe
+from bertkit.modeling import load_qa_model, resolve_model
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", required=True, help="model folder (e.g. a run's output_dir) or hub id")
+    p.add_argument("--question", default=DEMO["question"])
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--context", default=None)
+    g.add_argument("--context_file", default=None)
+    p.add_argument("--threshold", type=float, default=0.0, help="null_score_diff_threshold")
+    p.add_argument("--max_seq_length", type=int, default=384)
+    p.add_argument("--doc_stride", type=int, default=128)
+    p.add_argument("--json", action="store_true", help="print the full result (with n-best) as JSON")
+    a = p.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    if a.context_file:
+        if not Path(a.context_file).is_file():
+            raise UserError(f"context file not found: {a.context_file}")
+        context = Path(a.context_file).read_text(encoding="utf-8")
+    else:
+        context = a.context if a.context is not None else DEMO["context"]
+    if not context.strip() or not a.question.strip():
+        raise UserError("question and context must both be non-empty")
+    tok, model = load_qa_model(resolve_model(a.model), seed=0)
+    r = answer(model, tok, [a.question], [context], a.max_seq_length, a.doc_stride, null_score_diff_threshold=a.threshold)[0]
+    print(json.dumps(r, indent=2, ensure_ascii=False) if a.json else describe(r))
+
+
+if __name__ == "__main__":
+    sys.exit(exit_on_user_error(main))

@@ -1,0 +1,1 @@
+"""Shared, pure steps for the BERT fine-tuning scripts: data, features, postprocess, scoring, report."""

@@ -1,0 +1,158 @@
+"""The SQuAD steps both run_squad.py and run_baseline.py share: flags, data+features, evaluate, report."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import data as D
+from .errors import UserError
+from .features import featurize
+from .postprocess import postprocess_qa
+from .report import REPO, relpath, write_json_atomic
+from .scoring import squad_v2_metrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ModelArguments:
+    model_name_or_path: str = field(default="bert-base-uncased", metadata={
+        "help": "Hub id or local folder. bert-base-uncased falls back to the offline MiniLM when it cannot be "
+                "loaded; 'minilm' names that MiniLM directly."})
+    trust_remote_code: bool = field(default=False, metadata={"help": "Run model code from the hub (off: safer)."})
+    precision: str = field(default="auto", metadata={
+        "help": "auto (bf16 on a bf16 GPU, else fp32), bf16, fp16 or fp32. --bf16/--fp16 also work."})
+
+
+@dataclass
+class DataArguments:
+    dataset_name: str | None = field(default=None, metadata={"help": "Hub dataset, e.g. squad_v2."})
+    dataset_config_name: str | None = None
+    train_file: str | None = field(default=None, metadata={"help": "Official SQuAD JSON(.gz) or JSONL."})
+    validation_file: str | None = field(default=None, metadata={"help": "Official SQuAD JSON(.gz) or JSONL."})
+    protocol: str | None = field(default=None, metadata={
+        "help": "'dev-split': train on dev articles 0-24, evaluate on 25-34 of --validation_file (offline)."})
+    max_train_samples: int | None = field(default=None, metadata={"help": "Seeded random subset of whole questions."})
+    max_eval_samples: int | None = field(default=None, metadata={"help": "Seeded random subset of whole questions."})
+    max_train_unanswerable_fraction: float | None = field(default=None, metadata={
+        "help": "Cap the share of unanswerable questions in training (small budgets otherwise learn only 'no answer')."})
+    max_seq_length: int = 384
+    doc_stride: int = field(default=128, metadata={"help": "Tokens shared by consecutive windows of a long context."})
+    max_query_length: int = 64
+    preprocessing_num_workers: int | None = None
+    overwrite_cache: bool = False
+    n_best_size: int = 20
+    max_answer_length: int = 30
+    null_score_diff_threshold: float = field(default=0.0, metadata={
+        "help": "Predict no answer when null score - best span score > this."})
+    results_file: str | None = field(default=None, metadata={
+        "help": "Results JSON (default results/<basename of output_dir>.json); never overwritten."})
+    baseline_results: str | None = field(default=None, metadata={
+        "help": "A run_baseline.py results JSON on the same eval questions, copied in as baseline_metrics."})
+
+
+def resolve_precision(model_args, training_args):
+    from .modeling import default_device_precision
+    p = model_args.precision
+    if training_args.bf16 or training_args.fp16 or p == "fp32":
+        return training_args
+    flags = default_device_precision() if p == "auto" else {p: True}
+    return dataclasses.replace(training_args, **flags) if flags else training_args
+
+
+def check_outputs(data_args, training_args, will_write_predictions=True):
+    """Refuse before any work if we would overwrite an earlier result."""
+    out = Path(training_args.output_dir)
+    res = Path(results_path(data_args, training_args))
+    if res.exists():
+        raise UserError(f"{res} exists; choose another --results_file or --output_dir (results are never overwritten)")
+    if will_write_predictions and (out / "predictions.json").exists():
+        raise UserError(f"{out} already holds predictions.json; choose another --output_dir")
+    if training_args.do_train and not training_args.resume_from_checkpoint and out.is_dir() and any(out.glob("checkpoint-*")):
+        raise UserError(f"{out} holds checkpoints; pass --resume_from_checkpoint {out} (or a checkpoint) to go on, "
+                        "or choose another --output_dir")
+
+
+def results_path(data_args, training_args) -> str:
+    if data_args.results_file:
+        return data_args.results_file
+    return str(REPO / "results" / f"{Path(training_args.output_dir).resolve().name}.json")
+
+
+def load_eval_data(data_args, tokenizer, training_args, need_train):
+    t0 = time.perf_counter()
+    splits, prov = D.load_squad(data_args.dataset_name, data_args.dataset_config_name, data_args.train_file,
+                                data_args.validation_file, data_args.protocol, need_train)
+    seed = training_args.data_seed if training_args.data_seed is not None else training_args.seed
+    ev = D.limit_questions(splits["validation"], data_args.max_eval_samples, seed)
+    tr = splits["train"]
+    if tr is not None:
+        tr = D.limit_questions(tr, data_args.max_train_samples, seed, data_args.max_train_unanswerable_fraction)
+    mpf = training_args.main_process_first
+    ev_feats = featurize(ev, tokenizer, False, data_args, mpf)
+    tr_feats = featurize(tr, tokenizer, True, data_args, mpf) if tr is not None else None
+    prov["eval"] = {**D.counts(ev), "n_features": len(ev_feats), "ids_sha256": ids_digest(ev["id"]),
+                    "subset": f"seeded random {data_args.max_eval_samples} (seed {seed})" if data_args.max_eval_samples else "all"}
+    if tr is not None:
+        n_span = sum(1 for s in tr_feats["start_positions"] if s != 0)
+        prov["train"] = {**D.counts(tr), "n_features": len(tr_feats), "n_features_with_span": n_span,
+                         "subset": f"seeded random {data_args.max_train_samples} (seed {seed})" if data_args.max_train_samples else "all",
+                         "max_unanswerable_fraction": data_args.max_train_unanswerable_fraction}
+    return tr_feats, ev, ev_feats, prov, time.perf_counter() - t0
+
+
+def ids_digest(ids) -> str:
+    """Fingerprint of the eval question set: baseline and fine-tuned runs must match on it."""
+    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
+
+
+def evaluate(trainer, examples, features, data_args, out_dir, write=True):
+    """Predict every window, post-process per question, score, and write the prediction files."""
+    t0 = time.perf_counter()
+    model_inputs = features.remove_columns(["example_id", "offset_mapping"])
+    # transformers 5 also length-groups the *eval* sampler under group_by_length, which returns logits in
+    # shuffled order with nothing to map them back: predict in dataset order.
+    strategy = trainer.args.train_sampling_strategy
+    trainer.args.train_sampling_strategy = "sequential"
+    try:
+        out = trainer.predict(model_inputs, metric_key_prefix="eval")
+    finally:
+        trainer.args.train_sampling_strategy = strategy
+    start_logits, end_logits = out.predictions[:2] if isinstance(out.predictions, tuple) else out.predictions
+    preds, nbest, odds, nonnull = postprocess_qa(examples, features["example_id"], features["offset_mapping"],
+                                                 start_logits, end_logits, data_args.n_best_size,
+                                                 data_args.max_answer_length, data_args.null_score_diff_threshold)
+    metrics = squad_v2_metrics(examples, preds, nonnull, odds)
+    seconds = time.perf_counter() - t0
+    if write and trainer.is_world_process_zero():
+        for name, obj in (("predictions", preds), ("nbest_predictions", nbest), ("null_odds", odds),
+                          ("nonnull_predictions", nonnull)):
+            write_json_atomic(Path(out_dir) / f"{name}.json", obj)
+    return metrics, preds, seconds
+
+
+def hyperparameters(data_args, training_args) -> dict:
+    keys = ["learning_rate", "num_train_epochs", "max_steps", "per_device_train_batch_size", "per_device_eval_batch_size",
+            "gradient_accumulation_steps", "warmup_steps", "weight_decay", "lr_scheduler_type", "seed", "data_seed",
+            "bf16", "fp16", "tf32", "optim", "train_sampling_strategy", "torch_compile", "max_grad_norm"]
+    hp = {k: getattr(training_args, k) for k in keys}
+    hp["optim"] = str(hp["optim"])
+    hp["lr_scheduler_type"] = str(hp["lr_scheduler_type"])
+    hp["world_size"] = training_args.world_size
+    for k in ("max_seq_length", "doc_stride", "max_query_length", "max_train_samples", "max_eval_samples",
+              "max_train_unanswerable_fraction", "n_best_size", "max_answer_length", "null_score_diff_threshold"):
+        hp[k] = getattr(data_args, k)
+    return hp
+
+
+def data_record(prov, data_args) -> dict:
+    rec = dict(prov)
+    if data_args.validation_file:
+        rec["validation_file"] = data_args.validation_file  # as given: relative paths stay portable
+    if data_args.train_file:
+        rec["train_file"] = data_args.train_file
+    return rec

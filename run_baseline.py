@@ -1,0 +1,57 @@
+"""Score a model *without* fine-tuning on the SQuAD 2.0 eval questions: the "before" of before/after.
+
+The QA head of a pre-trained encoder is new (initialised under --seed), so this is what the tutorial's
+zero-shot model does. Also records the demo question and the "no answer everywhere" reference.
+    python run_baseline.py --protocol dev-split --validation_file ../shared/data/squad_v2/dev-v2.0.json.gz \
+        --model_name_or_path minilm --max_eval_samples 500 --output_dir outputs/baseline
+Takes the same flags as run_squad.py (training flags are ignored).
+"""
+import json
+import logging
+
+from transformers import DataCollatorWithPadding, HfArgumentParser, Trainer, TrainingArguments
+
+from bertkit import squad as S
+from bertkit.errors import exit_on_user_error
+from bertkit.inference import demo, describe
+from bertkit.modeling import load_qa_model, model_provenance, resolve_model
+from bertkit.report import provenance, relpath, write_json_atomic
+from bertkit.scoring import squad_v2_metrics
+
+log = logging.getLogger("run_baseline")
+
+
+def main():
+    model_args, data_args, training_args = HfArgumentParser(
+        (S.ModelArguments, S.DataArguments, TrainingArguments)).parse_args_into_dataclasses()
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    training_args = S.resolve_precision(model_args, training_args)
+    S.check_outputs(data_args, training_args)
+    model_path = resolve_model(model_args.model_name_or_path)
+    tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code)
+    _, examples, feats, data_prov, t_pre = S.load_eval_data(data_args, tokenizer, training_args, need_train=False)
+    trainer = Trainer(model=model, args=training_args, processing_class=tokenizer,
+                      data_collator=DataCollatorWithPadding(tokenizer))
+    metrics, _, t_eval = S.evaluate(trainer, examples, feats, data_args, training_args.output_dir)
+    no_answer = squad_v2_metrics(examples, {ex["id"]: "" for ex in examples})
+    if not trainer.is_world_process_zero():
+        return
+    d = demo(model, tokenizer, max_seq_length=data_args.max_seq_length, doc_stride=data_args.doc_stride)
+    log.info("baseline metrics: %s", json.dumps({k: round(v, 3) for k, v in metrics.items()}))
+    log.info("'no answer' everywhere: exact %.3f f1 %.3f", no_answer["exact"], no_answer["f1"])
+    log.info("demo %r: %s", d["question"], describe(d))
+    prov = provenance()
+    result = {"task": "squad_v2", "kind": "baseline (no fine-tuning)", "protocol": data_prov["protocol"],
+              "protocol_note": data_prov.get("protocol_note"), "command": prov.pop("command"),
+              "model": model_provenance(model_path, model), "data": S.data_record(data_prov, data_args),
+              "hyperparameters": S.hyperparameters(data_args, training_args), "metrics": metrics,
+              "no_answer_metrics": no_answer, "demo": d, "output_dir": relpath(training_args.output_dir),
+              "timing": {"preprocess_seconds": round(t_pre, 2), "eval_seconds": round(t_eval, 2),
+                         "eval_samples_per_second": round(len(feats) / t_eval, 2)}, **prov}
+    path = S.results_path(data_args, training_args)
+    write_json_atomic(path, result)
+    log.info("wrote %s", path)
+
+
+if __name__ == "__main__":
+    exit_on_user_error(main)

@@ -1,0 +1,107 @@
+"""Fine-tune and evaluate a BERT-style model for SQuAD 2.0 extractive QA (with unanswerable questions).
+
+Offline (the default protocol here: train on dev articles 0-24, evaluate on 25-34; NOT official numbers):
+    python run_squad.py --protocol dev-split --validation_file ../shared/data/squad_v2/dev-v2.0.json.gz \
+        --model_name_or_path minilm --do_train --do_eval --output_dir outputs/squad_devsplit
+With the hub, full SQuAD 2.0 on one or many GPUs:
+    accelerate launch run_squad.py --model_name_or_path bert-base-uncased --dataset_name squad_v2 \
+        --do_train --do_eval --learning_rate 3e-5 --num_train_epochs 2 --per_device_train_batch_size 12 \
+        --output_dir outputs/squad_v2_bert_base
+Resume: the same command plus --resume_from_checkpoint outputs/squad_v2_bert_base (or a checkpoint-N folder).
+Writes predictions.json, nbest_predictions.json, null_odds.json, nonnull_predictions.json to --output_dir and
+a results JSON (metrics + provenance) to results/.
+"""
+import json
+import logging
+import sys
+import time
+
+from transformers import DataCollatorWithPadding, HfArgumentParser, Trainer, TrainingArguments
+from transformers.trainer_utils import get_last_checkpoint
+
+from bertkit import squad as S
+from bertkit.errors import UserError, exit_on_user_error
+from bertkit.inference import demo, describe
+from bertkit.modeling import load_qa_model, model_provenance, resolve_model
+from bertkit.report import provenance, relpath, write_json_atomic
+
+log = logging.getLogger("run_squad")
+
+
+def parse_args():
+    parser = HfArgumentParser((S.ModelArguments, S.DataArguments, TrainingArguments))
+    if len(sys.argv) == 2 and sys.argv[1].endswith(".json"):
+        return parser.parse_json_file(sys.argv[1])
+    return parser.parse_args_into_dataclasses()
+
+
+def resume_point(training_args):
+    r = training_args.resume_from_checkpoint
+    if r and get_last_checkpoint(r) is not None:  # a run folder: take its newest checkpoint
+        return get_last_checkpoint(r)
+    return r
+
+
+def main():
+    model_args, data_args, training_args = parse_args()
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    if not (training_args.do_train or training_args.do_eval):
+        raise UserError("nothing to do: pass --do_train and/or --do_eval")
+    training_args = S.resolve_precision(model_args, training_args)
+    S.check_outputs(data_args, training_args, training_args.do_eval)
+    baseline = None
+    if data_args.baseline_results:
+        with open(data_args.baseline_results) as f:
+            baseline = json.load(f)
+
+    model_path = resolve_model(model_args.model_name_or_path)
+    tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code)
+    train_feats, eval_examples, eval_feats, data_prov, t_pre = S.load_eval_data(
+        data_args, tokenizer, training_args, need_train=training_args.do_train)
+    if baseline and baseline["data"]["eval"]["ids_sha256"] != data_prov["eval"]["ids_sha256"]:
+        raise UserError(f"{data_args.baseline_results} was scored on other eval questions; rerun the baseline "
+                        "with the same data flags and seed")
+
+    # Dynamic padding: each batch is padded to its longest window, not to max_seq_length.
+    collator = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8 if training_args.bf16 or training_args.fp16 else None)
+    trainer = Trainer(model=model, args=training_args, data_collator=collator, processing_class=tokenizer,
+                      train_dataset=train_feats)
+    timing = {"preprocess_seconds": round(t_pre, 2)}
+    if training_args.do_train:
+        t0 = time.perf_counter()
+        timing["resumed_from_checkpoint"] = resume_point(training_args)
+        tr = trainer.train(resume_from_checkpoint=timing["resumed_from_checkpoint"])
+        timing["train_seconds"] = round(time.perf_counter() - t0, 2)
+        timing["train_samples_per_second"] = tr.metrics.get("train_samples_per_second")
+        timing["train_loss"] = tr.metrics.get("train_loss")
+        trainer.save_model()  # model + tokenizer in output_dir: ask.py and --model_name_or_path take it
+        loss_log = [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
+    metrics = None
+    if training_args.do_eval:
+        metrics, _, t_eval = S.evaluate(trainer, eval_examples, eval_feats, data_args, training_args.output_dir)
+        timing["eval_seconds"] = round(t_eval, 2)
+        timing["eval_samples_per_second"] = round(len(eval_feats) / t_eval, 2)
+        log.info("eval metrics: %s", json.dumps({k: round(v, 3) for k, v in metrics.items()}))
+    if not trainer.is_world_process_zero():
+        return
+    d = demo(trainer.model, tokenizer, max_seq_length=data_args.max_seq_length, doc_stride=data_args.doc_stride)
+    log.info("demo %r: %s", d["question"], describe(d))
+    result = {"task": "squad_v2", "kind": "fine-tuned" if training_args.do_train else "evaluated",
+              "protocol": data_prov["protocol"], "protocol_note": data_prov.get("protocol_note"),
+              **{k: v for k, v in provenance().items() if k == "command"},
+              "model": model_provenance(model_path, model),
+              "data": S.data_record(data_prov, data_args),
+              "hyperparameters": S.hyperparameters(data_args, training_args),
+              "metrics": metrics, "baseline_metrics": baseline["metrics"] if baseline else None,
+              "baseline_results": data_args.baseline_results, "demo": d,
+              "demo_baseline": baseline.get("demo") if baseline else None,
+              "output_dir": relpath(training_args.output_dir), "timing": timing,
+              "loss_log": loss_log if training_args.do_train else None,
+              **{k: v for k, v in provenance().items() if k != "command"}}
+    path = S.results_path(data_args, training_args)
+    write_json_atomic(path, result)
+    log.info("wrote %s", path)
+
+
+if __name__ == "__main__":
+    exit_on_user_error(main)

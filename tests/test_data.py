@@ -1,0 +1,71 @@
+import gzip
+import json
+
+import pytest
+
+from bertkit import data as D
+from bertkit.errors import UserError
+
+
+def test_dev_split_protocol_counts(dev_file):
+    splits, prov = D.load_squad(validation_file=dev_file, protocol="dev-split")
+    tr, ev = splits["train"], splits["validation"]
+    assert (len(tr), len(ev)) == (8017, 3856)  # ../shared/data/README.md
+    assert tr[0]["title"] == "Normans" and tr[len(tr) - 1]["title"] == "Yuan_dynasty"
+    assert ev[0]["title"] == "Immune_system" and ev[len(ev) - 1]["title"] == "Force"
+    assert not set(tr["title"]) & set(ev["title"])
+    assert prov["protocol"] == "dev-split" and "NOT comparable" in prov["protocol_note"]
+    assert prov["files"]["validation"]["sha256"] == "c64fe26c35acdc15eec216f26c513dd7299a0a443d228be26b11abad943b3a1e"
+
+
+def test_official_json_is_flattened_to_hub_schema(dev_file):
+    rows = D.read_squad_rows(dev_file)
+    assert len(rows) == 11873
+    first = rows[0]
+    assert first["id"] == "56ddde6b9a695914005b9628" and first["question"] == "In what country is Normandy located?"
+    assert first["answers"]["text"][0] == "France" and first["answers"]["answer_start"][0] == 159
+    assert sum(1 for r in rows if not r["answers"]["text"]) == 5945  # plausible_answers are not answers
+
+
+def test_jsonl_and_json_roundtrip(tmp_path, dev_file):
+    rows = D.read_squad_rows(dev_file)[:50]
+    p = tmp_path / "x.jsonl"
+    p.write_text("".join(json.dumps({k: r[k] for k in ("id", "title", "context", "question", "answers")}) + "\n" for r in rows))
+    back = D.read_squad_rows(str(p))
+    assert [r["id"] for r in back] == [r["id"] for r in rows] and back[3]["answers"] == rows[3]["answers"]
+    ds = D.squad_file_dataset(str(p))
+    assert len(ds) == 50 and ds[0]["answers"]["text"] == rows[0]["answers"]["text"]
+
+
+def test_limit_questions_is_seeded_and_whole(dev_file):
+    splits, _ = D.load_squad(validation_file=dev_file, protocol="dev-split")
+    tr = splits["train"]
+    a, b = D.limit_questions(tr, 300, seed=1), D.limit_questions(tr, 300, seed=1)
+    assert a["id"] == b["id"] and len(set(a["id"])) == 300
+    assert a["id"] != D.limit_questions(tr, 300, seed=2)["id"]
+    capped = D.limit_questions(tr, 400, seed=1, max_unanswerable_fraction=0.25)
+    c = D.counts(capped)
+    assert c["n_examples"] == 400 and c["n_unanswerable"] == 100
+    only_ans = D.limit_questions(tr, None, seed=1, max_unanswerable_fraction=0.0)
+    assert D.counts(only_ans)["n_unanswerable"] == 0 and len(only_ans) == 3977
+
+
+@pytest.mark.parametrize("content,needle", [
+    ("not json at all {", "neither official SQuAD JSON nor JSONL"),
+    ('{"id": "1", "context": "abc", "question": "q"}\n', "lacks ['answers']"),
+    ('{"id": "1", "context": "abc", "question": "q", "answers": {"text": ["bc"], "answer_start": [0]}}\n',
+     "does not point at"),
+])
+def test_bad_input_gives_one_clear_error(tmp_path, content, needle):
+    p = tmp_path / "bad.jsonl.gz"
+    with gzip.open(p, "wt") as f:
+        f.write(content)
+    with pytest.raises(UserError, match=needle.replace("[", r"\[").replace("]", r"\]")):
+        D.read_squad_rows(str(p))
+
+
+def test_missing_file_and_bad_protocol_use(tmp_path, dev_file):
+    with pytest.raises(UserError, match="not found"):
+        D.read_squad_rows(str(tmp_path / "nope.json"))
+    with pytest.raises(UserError, match="drop --train_file"):
+        D.load_squad(train_file=dev_file, validation_file=dev_file, protocol="dev-split")

@@ -1,0 +1,126 @@
+"""The scripts end to end with a tiny random BERT on real dev questions: files, provenance, resume, refusals."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bertkit.scoring import squad_v2_metrics
+from conftest import REPO
+
+REQUIRED = ["task", "protocol", "command", "model", "data", "hyperparameters", "metrics", "output_dir", "timing",
+            "hardware", "versions", "git_commit", "created"]
+METRICS = ["exact", "f1", "total", "HasAns_exact", "HasAns_f1", "HasAns_total", "NoAns_exact", "NoAns_f1",
+           "NoAns_total", "nonnull_HasAns_exact", "nonnull_HasAns_f1", "best_exact", "best_exact_thresh", "best_f1",
+           "best_f1_thresh"]
+
+
+def run(script, *args, check=True):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    p = subprocess.run([sys.executable, script, *map(str, args)], cwd=REPO, env=env, capture_output=True, text=True)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{script} failed ({p.returncode}):\n{p.stderr[-3000:]}")
+    return p
+
+
+@pytest.fixture(scope="module")
+def common(tiny_model_dir, dev_file):
+    return ["--model_name_or_path", tiny_model_dir, "--protocol", "dev-split", "--validation_file", dev_file,
+            "--max_eval_samples", 24, "--max_seq_length", 128, "--doc_stride", 32, "--report_to", "none",
+            "--per_device_eval_batch_size", 16, "--seed", 3]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, common):
+    d = tmp_path_factory.mktemp("runs")
+    run("run_baseline.py", *common, "--output_dir", d / "base", "--results_file", d / "base.json")
+    train = ["--do_train", "--max_train_samples", 32, "--max_train_unanswerable_fraction", 0.25,
+             "--per_device_train_batch_size", 8, "--learning_rate", 1e-3, "--save_strategy", "epoch", "--logging_steps", 1,
+             "--train_sampling_strategy", "group_by_length"]
+    # an interrupted run: one epoch, checkpoint, no eval ...
+    run("run_squad.py", *common, *train, "--num_train_epochs", 1, "--output_dir", d / "ft", "--results_file", d / "ft1.json")
+    # ... resumed to two epochs, evaluated, with the baseline carried in
+    run("run_squad.py", *common, *train, "--do_eval", "--num_train_epochs", 2, "--output_dir", d / "ft",
+        "--resume_from_checkpoint", d / "ft", "--results_file", d / "ft.json", "--baseline_results", d / "base.json")
+    return d
+
+
+def test_results_json_has_provenance_and_all_metrics(runs, tiny_model_dir):
+    r = json.loads((runs / "ft.json").read_text())
+    assert all(k in r for k in REQUIRED)
+    assert all(k in r["metrics"] for k in METRICS) and all(k in r["baseline_metrics"] for k in METRICS)
+    assert r["task"] == "squad_v2" and r["protocol"] == "dev-split"
+    assert r["model"]["name_or_path"] == tiny_model_dir and len(r["model"]["sha256"]) == 64
+    assert r["data"]["eval"]["n_examples"] == r["metrics"]["total"] == 24
+    assert r["data"]["train"]["n_examples"] == 32 and r["data"]["train"]["n_unanswerable"] == 8
+    assert r["data"]["files"]["validation"]["sha256"].startswith("c64fe26c")
+    assert "run_squad.py" in r["command"] and "--resume_from_checkpoint" in r["command"]
+    for k in ("preprocess_seconds", "train_seconds", "eval_seconds", "train_samples_per_second", "eval_samples_per_second"):
+        assert r["timing"][k] > 0
+    assert set(r["versions"]) >= {"python", "torch", "transformers", "datasets", "accelerate"}
+    assert r["demo"]["question"] == "What is the capital of China?" and r["demo_baseline"] is not None
+
+
+def test_metrics_recompute_from_written_predictions(runs, dev_file):
+    from bertkit.data import read_squad_rows
+    r = json.loads((runs / "ft.json").read_text())
+    out = Path(r["output_dir"]) if Path(r["output_dir"]).is_absolute() else REPO / r["output_dir"]
+    load = lambda n: json.loads((out / n).read_text())  # noqa: E731
+    preds = load("predictions.json")
+    rows = [x for x in read_squad_rows(dev_file) if x["id"] in preds]
+    assert len(rows) == len(preds) == 24 and len(load("nbest_predictions.json")) == 24
+    m = squad_v2_metrics(rows, preds, load("nonnull_predictions.json"), load("null_odds.json"))
+    assert m == pytest.approx(r["metrics"])
+    odds, nonnull = load("null_odds.json"), load("nonnull_predictions.json")
+    assert all(preds[q] == ("" if odds[q] > 0 else nonnull[q]) for q in preds)
+
+
+def test_resume_continued_the_interrupted_run(runs):
+    ckpts = sorted((runs / "ft").glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    state = json.loads((ckpts[-1] / "trainer_state.json").read_text())
+    r = json.loads((runs / "ft.json").read_text())
+    first = json.loads((runs / "ft1.json").read_text())
+    steps_epoch1 = first["loss_log"][-1]["step"]
+    assert r["timing"]["resumed_from_checkpoint"].endswith(f"checkpoint-{steps_epoch1}")
+    assert state["epoch"] == 2 and state["global_step"] == 2 * steps_epoch1
+    steps = [x["step"] for x in r["loss_log"]]
+    assert steps == list(range(1, 2 * steps_epoch1 + 1))  # epoch 1 restored from the checkpoint, not redone
+
+
+def test_refuses_to_overwrite_and_keeps_earlier_results(runs, common):
+    before = (runs / "ft.json").read_bytes()
+    p = run("run_squad.py", *common, "--do_eval", "--output_dir", runs / "ft", "--results_file", runs / "ft.json", check=False)
+    assert p.returncode == 2 and p.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert "exists" in p.stderr and (runs / "ft.json").read_bytes() == before
+
+
+def test_bad_data_path_is_one_clear_error(common, tmp_path):
+    args = [a if not str(a).endswith(".json.gz") else tmp_path / "missing.json.gz" for a in common]
+    p = run("run_baseline.py", *args, "--output_dir", tmp_path / "o", check=False)
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines()[-1].startswith("error: data file not found")
+    assert not (tmp_path / "o" / "predictions.json").exists()
+
+
+def test_ask_answers_with_the_trained_folder(runs):
+    p = run("ask.py", "--model", runs / "ft", "--question", "Who wrote it?", "--context", "It was written by Ann.", "--json")
+    r = json.loads(p.stdout)
+    assert r["question"] == "Who wrote it?" and r["best_span"] in "It was written by Ann." and "null_odds" in r
+
+
+def test_trainer_predictions_match_direct_forward(runs, dev_file):
+    """Logits reach post-processing in window order (group_by_length must not reorder evaluation)."""
+    from bertkit.data import read_squad_rows
+    from bertkit.inference import answer
+    from bertkit.modeling import load_qa_model
+    r = json.loads((runs / "ft.json").read_text())
+    out = Path(r["output_dir"]) if Path(r["output_dir"]).is_absolute() else REPO / r["output_dir"]
+    odds = json.loads((out / "null_odds.json").read_text())
+    nonnull = json.loads((out / "nonnull_predictions.json").read_text())
+    rows = [x for x in read_squad_rows(dev_file) if x["id"] in odds]
+    tok, model = load_qa_model(str(runs / "ft"), seed=0)
+    direct = answer(model, tok, [x["question"] for x in rows], [x["context"] for x in rows], max_seq_length=128, doc_stride=32)
+    assert [d["best_span"] for d in direct] == [nonnull[x["id"]] for x in rows]
+    assert [d["null_odds"] for d in direct] == pytest.approx([odds[x["id"]] for x in rows], abs=1e-3)

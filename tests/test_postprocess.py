@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+
+from bertkit.postprocess import postprocess_qa
+
+CTX = "Paris is the capital of France."
+#        tokens: CLS q SEP Paris is the capital of France . SEP
+OFFS = [None, None, None, (0, 5), (6, 8), (9, 12), (13, 20), (21, 23), (24, 30), (30, 31), None]
+
+
+def logits(start_at=None, end_at=None, cls=0.0, n=len(OFFS), hi=5.0):
+    s, e = np.zeros(n), np.zeros(n)
+    s[0] = e[0] = cls / 2
+    if start_at is not None:
+        s[start_at], e[end_at] = hi, hi
+    return s, e
+
+
+def run(starts, ends, offsets=None, ids=None, **kw):
+    ids = ids or ["q"] * len(starts)
+    offsets = offsets or [OFFS] * len(starts)
+    return postprocess_qa([{"id": "q", "context": CTX}], ids, offsets, starts, ends, **kw)
+
+
+def test_best_span_and_null_odds():
+    s, e = logits(3, 3, cls=4.0)
+    preds, nbest, odds, nonnull = run([s], [e])
+    assert preds["q"] == nonnull["q"] == "Paris"
+    assert odds["q"] == pytest.approx(4.0 - 10.0)
+    assert nbest["q"][0]["text"] == "Paris" and abs(sum(x["probability"] for x in nbest["q"]) - 1) < 1e-9
+
+
+def test_threshold_rule_keeps_nonnull_answer():
+    s, e = logits(8, 8, cls=12.0)
+    preds, _, odds, nonnull = run([s], [e])
+    assert odds["q"] == pytest.approx(2.0) and preds["q"] == "" and nonnull["q"] == "France"
+    preds, _, _, _ = run([s], [e], null_score_diff_threshold=2.5)
+    assert preds["q"] == "France"
+
+
+def test_null_is_min_over_windows_and_best_span_over_windows():
+    s1, e1 = logits(3, 3, cls=20.0, hi=1.0)  # window 1: sure there is no answer here
+    s2, e2 = logits(6, 8, cls=-1.0, hi=3.0)  # window 2: holds the answer
+    preds, _, odds, _ = run([s1, s2], [e1, e2])
+    assert preds["q"] == "capital of France" and odds["q"] == pytest.approx(-1.0 - 6.0)
+
+
+def test_never_proposes_question_tokens_or_too_long_spans():
+    s, e = np.zeros(len(OFFS)), np.zeros(len(OFFS))
+    s[1], e[1] = 50, 50  # a question token
+    s[3], e[8] = 3, 3  # 'Paris ... France': 6 tokens
+    _, _, _, nonnull = run([s], [e], max_answer_length=30)
+    assert nonnull["q"] == "Paris is the capital of France"
+    _, _, _, nonnull = run([s], [e], max_answer_length=3)
+    assert nonnull["q"] not in ("Paris is the capital of France", "")
+
+
+def test_never_proposes_end_before_start():
+    s, e = np.full(len(OFFS), -10.0), np.full(len(OFFS), -10.0)
+    s[8], e[3] = 10, 10  # reversed pair would score 20
+    s[4], e[5] = 1, 1
+    _, _, _, nonnull = run([s], [e])
+    assert nonnull["q"] == "is the"
+
+
+def test_padded_logit_rows_are_ignored():
+    """Trainer pads logits of short windows with -100 up to the batch's longest; extra positions are no tokens."""
+    s, e = logits(3, 3, cls=0.0)
+    s, e = np.concatenate([s, [-100, 500]]), np.concatenate([e, [-100, 500]])
+    preds, _, _, _ = run([s], [e])
+    assert preds["q"] == "Paris"
+
+
+def test_missing_windows_is_an_error():
+    with pytest.raises(ValueError, match="no window"):
+        postprocess_qa([{"id": "other", "context": CTX}], ["q"], [OFFS], [np.zeros(11)], [np.zeros(11)])

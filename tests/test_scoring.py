@@ -1,0 +1,61 @@
+import pytest
+
+from bertkit.data import read_squad_rows
+from bertkit.scoring import best_threshold, compute_exact, compute_f1, normalize_answer, squad_v2_metrics
+
+
+def ex(qid, *answers):
+    return {"id": qid, "answers": {"text": list(answers), "answer_start": [0] * len(answers)}}
+
+
+def test_normalisation_and_token_f1():
+    assert normalize_answer("The Broncos,  an  NFL team!") == "broncos nfl team"
+    assert compute_exact("Denver Broncos", "the denver broncos.") == 1
+    assert compute_f1("Denver Broncos", "Broncos") == pytest.approx(2 / 3)
+    assert compute_f1("", "") == 1.0 and compute_f1("", "x") == 0.0 and compute_f1("x", "") == 0.0
+
+
+def test_metrics_split_and_max_over_golds():
+    exs = [ex("a", "Denver Broncos", "Broncos"), ex("b"), ex("c", "1990")]
+    m = squad_v2_metrics(exs, {"a": "broncos", "b": "", "c": "in 1990"}, {"a": "broncos", "b": "x", "c": "in 1990"},
+                         {"a": -3.0, "b": 1.0, "c": -1.0})
+    assert (m["total"], m["HasAns_total"], m["NoAns_total"]) == (3, 2, 1)
+    assert m["HasAns_exact"] == 50.0 and m["NoAns_exact"] == 100.0
+    assert m["HasAns_f1"] == pytest.approx(100 * (1 + 2 / 3) / 2)
+    assert m["exact"] == pytest.approx(200 / 3)
+    # threshold between 'c' (-1) and 'b' (1): answer a and c, abstain on b
+    assert m["best_f1"] == pytest.approx(100 * (1 + 2 / 3 + 1) / 3) and m["best_f1_thresh"] == -1.0
+
+
+def test_threshold_search_uses_nonnull_predictions():
+    """Searching thresholded predictions is one-sided: an over-cautious model could never recover."""
+    exs = [ex("a", "cat"), ex("b", "dog"), ex("c")]
+    odds = {"a": 0.5, "b": 0.6, "c": 2.0}  # a threshold of 0 said "no answer" to everything
+    preds = {q: "" for q in odds}
+    nonnull = {"a": "cat", "b": "dog", "c": "mouse"}
+    m = squad_v2_metrics(exs, preds, nonnull, odds)
+    assert m["exact"] == pytest.approx(100 / 3)
+    assert m["best_exact"] == 100.0 and m["best_exact_thresh"] == 0.6
+    has = {"a": True, "b": True, "c": False}
+    one_sided, _ = best_threshold(preds, {"a": 0, "b": 0, "c": 1}, odds, has)
+    assert one_sided == pytest.approx(100 / 3)
+
+
+def test_missing_prediction_is_an_error():
+    with pytest.raises(KeyError, match="b"):
+        squad_v2_metrics([ex("a", "x"), ex("b")], {"a": "x"})
+
+
+def test_no_answer_everywhere_on_real_dev(dev_file):
+    rows = read_squad_rows(dev_file)
+    m = squad_v2_metrics(rows, {r["id"]: "" for r in rows})
+    assert (m["total"], m["HasAns_total"], m["NoAns_total"]) == (11873, 5928, 5945)
+    assert round(m["exact"], 4) == round(m["f1"], 4) == 50.0716
+    assert m["HasAns_f1"] == 0.0 and m["NoAns_exact"] == 100.0
+
+
+def test_gold_answers_on_real_dev_score_perfectly(dev_file):
+    rows = read_squad_rows(dev_file)
+    preds = {r["id"]: (r["answers"]["text"][0] if r["answers"]["text"] else "") for r in rows}
+    m = squad_v2_metrics(rows, preds, preds, {q: 0.0 for q in preds})
+    assert m["exact"] == m["f1"] == 100.0
