@@ -56,11 +56,14 @@ class DataArguments:
 
 
 def resolve_precision(model_args, training_args):
+    """--precision auto: bf16 on a bf16 GPU, fp32 elsewhere; an explicit --bf16/--fp16 wins."""
+    import torch
     from .modeling import default_device_precision
     p = model_args.precision
-    if training_args.bf16 or training_args.fp16 or p == "fp32":
-        return training_args
-    flags = default_device_precision() if p == "auto" else {p: True}
+    flags = {} if (training_args.bf16 or training_args.fp16 or p == "fp32") else (
+        default_device_precision() if p == "auto" else {p: True})
+    if not torch.cuda.is_available():
+        flags["dataloader_pin_memory"] = False  # nothing to pin to; avoids a warning per dataloader
     return dataclasses.replace(training_args, **flags) if flags else training_args
 
 
