@@ -24,6 +24,7 @@ log = logging.getLogger("run_baseline")
 def main():
     model_args, data_args, training_args = HfArgumentParser(
         (S.ModelArguments, S.DataArguments, TrainingArguments)).parse_args_into_dataclasses()
+    prov = provenance()  # at the start: the code and command that this run used
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     training_args = S.resolve_precision(model_args, training_args)
     S.check_outputs(data_args, training_args)
@@ -40,7 +41,6 @@ def main():
     log.info("baseline metrics: %s", json.dumps({k: round(v, 3) for k, v in metrics.items()}))
     log.info("'no answer' everywhere: exact %.3f f1 %.3f", no_answer["exact"], no_answer["f1"])
     log.info("demo %r: %s", d["question"], describe(d))
-    prov = provenance()
     result = {"task": "squad_v2", "kind": "baseline (no fine-tuning)", "protocol": data_prov["protocol"],
               "protocol_note": data_prov.get("protocol_note"), "command": prov.pop("command"),
               "model": model_provenance(model_path, model), "data": S.data_record(data_prov, data_args),

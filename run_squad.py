@@ -15,6 +15,7 @@ import json
 import logging
 import sys
 import time
+from pathlib import Path
 
 from transformers import DataCollatorWithPadding, HfArgumentParser, Trainer, TrainingArguments
 from transformers.trainer_utils import get_last_checkpoint
@@ -44,6 +45,7 @@ def resume_point(training_args):
 
 def main():
     model_args, data_args, training_args = parse_args()
+    prov = provenance()  # at the start: the code and command that this run used
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     if not (training_args.do_train or training_args.do_eval):
         raise UserError("nothing to do: pass --do_train and/or --do_eval")
@@ -75,6 +77,9 @@ def main():
         timing["train_samples_per_second"] = tr.metrics.get("train_samples_per_second")
         timing["train_loss"] = tr.metrics.get("train_loss")
         trainer.save_model()  # model + tokenizer in output_dir: ask.py and --model_name_or_path take it
+        # Trainer also pickles TrainingArguments there; the results JSON holds them, so drop the pickle.
+        if trainer.is_world_process_zero():
+            (Path(training_args.output_dir) / "training_args.bin").unlink(missing_ok=True)
         loss_log = [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
     metrics = None
     if training_args.do_eval:
@@ -88,7 +93,7 @@ def main():
     log.info("demo %r: %s", d["question"], describe(d))
     result = {"task": "squad_v2", "kind": "fine-tuned" if training_args.do_train else "evaluated",
               "protocol": data_prov["protocol"], "protocol_note": data_prov.get("protocol_note"),
-              **{k: v for k, v in provenance().items() if k == "command"},
+              "command": prov.pop("command"),
               "model": model_provenance(model_path, model),
               "data": S.data_record(data_prov, data_args),
               "hyperparameters": S.hyperparameters(data_args, training_args),
@@ -97,7 +102,7 @@ def main():
               "demo_baseline": baseline.get("demo") if baseline else None,
               "output_dir": relpath(training_args.output_dir), "timing": timing,
               "loss_log": loss_log if training_args.do_train else None,
-              **{k: v for k, v in provenance().items() if k != "command"}}
+              **prov}
     path = S.results_path(data_args, training_args)
     write_json_atomic(path, result)
     log.info("wrote %s", path)

@@ -65,7 +65,8 @@ def command_line() -> str:
 
 
 def provenance() -> dict:
-    return {"command": command_line(), "hardware": hardware(), "versions": versions(), "git_commit": git_commit(),
+    launcher = os.environ.get("BERTKIT_LAUNCHER")  # set by scripts/*.sh: the command the user typed
+    return {"command": command_line(), **({"launched_by": launcher} if launcher else {}), "hardware": hardware(), "versions": versions(), "git_commit": git_commit(),
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
 

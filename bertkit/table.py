@@ -20,7 +20,8 @@ def table(result: dict) -> str:
         b = f"{before[key]:10.2f}" if key in before else f"{'-':>10}"
         lines.append(f"{name:<38}{b}{after[key]:10.2f}")
     no_ans = 100.0 * after["NoAns_total"] / after["total"]
-    lines.append(f"{'always \"no answer\"':<38}{no_ans:10.2f}{no_ans:10.2f}")
+    label = 'always "no answer" (EM = F1)'
+    lines.append(f"{label:<38}{no_ans:10.2f}{no_ans:10.2f}")
     for label, d in (("before", result.get("demo_baseline")), ("after", result.get("demo"))):
         if d:
             lines.append(f"demo {label}: {d['question']!r} -> best span {d['best_span']!r}, "

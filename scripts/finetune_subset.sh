@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup_env.sh
+export BERTKIT_LAUNCHER="${BERTKIT_LAUNCHER:-bash scripts/$(basename "$0")}"
 source scripts/squad_common.sh
 
 # The subset recipe, tuned for MiniLM on 2 CPU cores (README, "Results"): many distinct questions seen

@@ -124,3 +124,15 @@ def test_trainer_predictions_match_direct_forward(runs, dev_file):
     direct = answer(model, tok, [x["question"] for x in rows], [x["context"] for x in rows], max_seq_length=128, doc_stride=32)
     assert [d["best_span"] for d in direct] == [nonnull[x["id"]] for x in rows]
     assert [d["null_odds"] for d in direct] == pytest.approx([odds[x["id"]] for x in rows], abs=1e-3)
+
+
+def test_before_after_table(runs):
+    from bertkit.table import table
+    text = table(json.loads((runs / "ft.json").read_text()))
+    assert "before" in text and "after" in text and "dev-split" in text and "demo after" in text
+    assert len(text.splitlines()) >= 14
+
+
+def test_saved_model_folder_has_no_pickles(runs):
+    assert (runs / "ft" / "model.safetensors").is_file()
+    assert not list((runs / "ft").glob("*.bin"))

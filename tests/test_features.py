@@ -70,3 +70,16 @@ def test_long_question_is_truncated_and_offsets_are_context_only(tokenizer):
     for ids, offs, tt in zip(feats["input_ids"], feats["offset_mapping"], feats["token_type_ids"]):
         assert sum(1 for t in tt if t == 0) == 64 + 2  # CLS + 64 question tokens + SEP
         assert all((o is None) == (t == 0 or k == len(ids) - 1) for k, (o, t) in enumerate(zip(offs, tt)))
+
+
+def test_features_are_cached_by_fingerprint(dev_file, tokenizer):
+    """A second run with the same data and flags reuses the Arrow cache instead of tokenising again."""
+    from bertkit import data as D
+    from bertkit.squad import DataArguments
+    from bertkit.features import featurize
+    ds = D.limit_questions(D.squad_file_dataset(dev_file), 64, seed=0)
+    a = featurize(ds, tokenizer, False, DataArguments(max_seq_length=128, doc_stride=32))
+    b = featurize(ds, tokenizer, False, DataArguments(max_seq_length=128, doc_stride=32))
+    c = featurize(ds, tokenizer, False, DataArguments(max_seq_length=192, doc_stride=32))
+    assert a.cache_files and a.cache_files == b.cache_files and a._fingerprint == b._fingerprint
+    assert c._fingerprint != a._fingerprint
