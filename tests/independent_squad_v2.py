@@ -106,3 +106,20 @@ def rescore(gold, predictions, nonnull_predictions=None, null_odds=None):
             out["best_f1"], out["best_f1_thresh"] = best_thresh(
                 gold, nonnull_predictions, nfs, null_odds)
     return out
+
+
+if __name__ == "__main__":  # python tests/independent_squad_v2.py DATA_FILE PREDICTIONS_DIR
+    import os
+    import sys
+    data_file, pred_dir = sys.argv[1], sys.argv[2]
+
+    def _load(name):
+        path = os.path.join(pred_dir, name)
+        if not os.path.exists(path):
+            return None
+        with open(path) as f:
+            return json.load(f)
+
+    preds = _load("predictions.json")
+    gold = {q: a for q, a in load_gold(data_file).items() if q in preds}
+    print(json.dumps(rescore(gold, preds, _load("nonnull_predictions.json"), _load("null_odds.json")), indent=2))
