@@ -30,7 +30,7 @@ def main():
     S.check_outputs(data_args, training_args)
     model_path = resolve_model(model_args.model_name_or_path)
     tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code)
-    _, examples, feats, data_prov, t_pre = S.load_eval_data(data_args, tokenizer, training_args, need_train=False)
+    _, examples, feats, data_prov, t_pre = S.load_features(data_args, tokenizer, training_args, need_train=False)
     trainer = Trainer(model=model, args=training_args, processing_class=tokenizer,
                       data_collator=DataCollatorWithPadding(tokenizer))
     metrics, _, t_eval = S.evaluate(trainer, examples, feats, data_args, training_args.output_dir)

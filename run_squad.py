@@ -53,12 +53,13 @@ def main():
     S.check_outputs(data_args, training_args, training_args.do_eval)
     baseline = None
     if data_args.baseline_results:
-        with open(data_args.baseline_results) as f:
-            baseline = json.load(f)
+        if not Path(data_args.baseline_results).is_file():
+            raise UserError(f"--baseline_results {data_args.baseline_results} not found; run run_baseline.py first")
+        baseline = json.loads(Path(data_args.baseline_results).read_text())
 
     model_path = resolve_model(model_args.model_name_or_path)
     tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code)
-    train_feats, eval_examples, eval_feats, data_prov, t_pre = S.load_eval_data(
+    train_feats, eval_examples, eval_feats, data_prov, t_pre = S.load_features(
         data_args, tokenizer, training_args, need_train=training_args.do_train)
     if baseline and baseline["data"]["eval"]["ids_sha256"] != data_prov["eval"]["ids_sha256"]:
         raise UserError(f"{data_args.baseline_results} was scored on other eval questions; rerun the baseline "

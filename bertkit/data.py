@@ -107,21 +107,18 @@ def limit_questions(ds: Dataset, max_samples: int | None, seed: int, max_unanswe
     `max_unanswerable_fraction` drops unanswerable questions until they are at most that share: on small
     budgets a model otherwise learns the cheap "no answer" prior before it learns spans.
     """
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(ds))
-    if max_unanswerable_fraction is not None:
+    if max_samples is None and max_unanswerable_fraction is None:
+        return ds
+    order = np.random.default_rng(seed).permutation(len(ds))
+    if max_unanswerable_fraction is None:
+        order = order[:max_samples]
+    else:
         has = np.array([len(a["text"]) > 0 for a in ds["answers"]], dtype=bool)[order]
         ans, unans = order[has], order[~has]
         total = len(order) if max_samples is None else min(max_samples, len(order))
         n_un = min(len(unans), int(round(total * max_unanswerable_fraction)))
-        n_ans = min(len(ans), total - n_un)
-        order = np.sort(np.concatenate([ans[:n_ans], unans[:n_un]]))
-        order = rng.permutation(order)
-    elif max_samples is not None:
-        order = order[:max_samples]
-    if max_samples is None and max_unanswerable_fraction is None:
-        return ds
-    return ds.select(np.sort(order))
+        order = np.concatenate([ans[:total - n_un], unans[:n_un]])
+    return ds.select(np.sort(order))  # file order: reproducible, and Trainer shuffles for training anyway
 
 
 def counts(ds: Dataset) -> dict:

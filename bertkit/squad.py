@@ -86,7 +86,7 @@ def results_path(data_args, training_args) -> str:
     return str(REPO / "results" / f"{Path(training_args.output_dir).resolve().name}.json")
 
 
-def load_eval_data(data_args, tokenizer, training_args, need_train):
+def load_features(data_args, tokenizer, training_args, need_train):
     t0 = time.perf_counter()
     splits, prov = D.load_squad(data_args.dataset_name, data_args.dataset_config_name, data_args.train_file,
                                 data_args.validation_file, data_args.protocol, need_train)
@@ -103,6 +103,7 @@ def load_eval_data(data_args, tokenizer, training_args, need_train):
     if tr is not None:
         n_span = sum(1 for s in tr_feats["start_positions"] if s != 0)
         prov["train"] = {**D.counts(tr), "n_features": len(tr_feats), "n_features_with_span": n_span,
+                         "ids_sha256": ids_digest(tr["id"]),
                          "subset": f"seeded random {data_args.max_train_samples} (seed {seed})" if data_args.max_train_samples else "all",
                          "max_unanswerable_fraction": data_args.max_train_unanswerable_fraction}
     return tr_feats, ev, ev_feats, prov, time.perf_counter() - t0
