@@ -1,8 +1,10 @@
 """Which model runs: a hub id or a local folder; bert-base-uncased falls back to the offline MiniLM."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UserError
@@ -86,12 +88,46 @@ def load_qa_model(name_or_path: str, seed: int, trust_remote_code: bool = False)
     return tok, model
 
 
+def load_classifier(name_or_path: str, seed: int, num_labels: int, id2label: dict, trust_remote_code: bool = False):
+    """Tokenizer + sequence classifier from safetensors; the new head is initialised under `seed`."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, set_seed
+    from .features import check_fast
+    tok = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
+    check_fast(tok)
+    set_seed(seed)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        name_or_path, num_labels=num_labels, id2label=id2label, label2id={v: k for k, v in id2label.items()},
+        use_safetensors=True, trust_remote_code=trust_remote_code)
+    return tok, model
+
+
 def default_device_precision() -> dict:
     """bf16 where the GPU supports it, fp32 on CPU (CPU autocast is slower than fp32 on most laptops)."""
     import torch
     if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
         return {"bf16": True}
     return {}
+
+
+@dataclass
+class ModelArguments:
+    model_name_or_path: str = field(default="bert-base-uncased", metadata={
+        "help": "Hub id or local folder. bert-base-uncased falls back to the offline MiniLM when it cannot be "
+                "loaded; 'minilm' names that MiniLM directly."})
+    trust_remote_code: bool = field(default=False, metadata={"help": "Run model code from the hub (off: safer)."})
+    precision: str = field(default="auto", metadata={
+        "help": "auto (bf16 on a bf16 GPU, else fp32), bf16, fp16 or fp32. --bf16/--fp16 also work."})
+
+
+def resolve_precision(model_args, training_args):
+    """--precision auto: bf16 on a bf16 GPU, fp32 elsewhere; an explicit --bf16/--fp16 wins."""
+    import torch
+    p = model_args.precision
+    flags = {} if (training_args.bf16 or training_args.fp16 or p == "fp32") else (
+        default_device_precision() if p == "auto" else {p: True})
+    if not torch.cuda.is_available():
+        flags["dataloader_pin_memory"] = False  # nothing to pin to; avoids a warning per dataloader
+    return dataclasses.replace(training_args, **flags) if flags else training_args
 
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # quiet fork warnings from datasets.map

@@ -1,7 +1,6 @@
 """The SQuAD steps both run_squad.py and run_baseline.py share: flags, data+features, evaluate, report."""
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
 import time
@@ -11,21 +10,12 @@ from pathlib import Path
 from . import data as D
 from .errors import UserError
 from .features import featurize
+from .modeling import ModelArguments, resolve_precision  # noqa: F401  (re-exported for the scripts)
 from .postprocess import postprocess_qa
 from .report import REPO, relpath, write_json_atomic
 from .scoring import squad_v2_metrics
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class ModelArguments:
-    model_name_or_path: str = field(default="bert-base-uncased", metadata={
-        "help": "Hub id or local folder. bert-base-uncased falls back to the offline MiniLM when it cannot be "
-                "loaded; 'minilm' names that MiniLM directly."})
-    trust_remote_code: bool = field(default=False, metadata={"help": "Run model code from the hub (off: safer)."})
-    precision: str = field(default="auto", metadata={
-        "help": "auto (bf16 on a bf16 GPU, else fp32), bf16, fp16 or fp32. --bf16/--fp16 also work."})
 
 
 @dataclass
@@ -53,18 +43,6 @@ class DataArguments:
         "help": "Results JSON (default results/<basename of output_dir>.json); never overwritten."})
     baseline_results: str | None = field(default=None, metadata={
         "help": "A run_baseline.py results JSON on the same eval questions, copied in as baseline_metrics."})
-
-
-def resolve_precision(model_args, training_args):
-    """--precision auto: bf16 on a bf16 GPU, fp32 elsewhere; an explicit --bf16/--fp16 wins."""
-    import torch
-    from .modeling import default_device_precision
-    p = model_args.precision
-    flags = {} if (training_args.bf16 or training_args.fp16 or p == "fp32") else (
-        default_device_precision() if p == "auto" else {p: True})
-    if not torch.cuda.is_available():
-        flags["dataloader_pin_memory"] = False  # nothing to pin to; avoids a warning per dataloader
-    return dataclasses.replace(training_args, **flags) if flags else training_args
 
 
 def check_outputs(data_args, training_args, will_write_predictions=True):

@@ -1,4 +1,4 @@
-"""Print a before/after table from a fine-tuned SQuAD results JSON (which carries its baseline).
+"""Print a before/after table from a fine-tuned results JSON (SQuAD or IMDB; it carries its baseline).
 
     python -m bertkit.table results/<run>.json
 """
@@ -29,6 +29,24 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def imdb_table(result: dict) -> str:
+    before, after = result.get("baseline_metrics") or {}, result["metrics"]
+    hp = result["hyperparameters"]
+    lines = [f"IMDB test reviews: {after['n']} | model: {result['model']['name_or_path']} | "
+             f"truncation {hp['truncation']} at {hp['max_seq_length']} tokens",
+             f"{'metric':<28}{'before':>10}{'after':>10}"]
+    rows = [("accuracy", lambda m: m["accuracy"]), ("macro F1", lambda m: m["macro_f1"])]
+    for c in ("negative", "positive"):
+        rows += [(f"{c} precision", lambda m, c=c: m["per_class"][c]["precision"]),
+                 (f"{c} recall", lambda m, c=c: m["per_class"][c]["recall"])]
+    for name, get in rows:
+        b = f"{100 * get(before):10.2f}" if before else f"{'-':>10}"
+        lines.append(f"{name:<28}{b}{100 * get(after):10.2f}")
+    lines.append(f"confusion matrix after (rows true neg/pos, cols predicted): {after['confusion_matrix']['matrix']}")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     with open(sys.argv[1]) as f:
-        print(table(json.load(f)))
+        r = json.load(f)
+    print(imdb_table(r) if r.get("task") == "imdb" else table(r))

@@ -1,0 +1,123 @@
+"""IMDB sentiment: load text/label tables, stratified splits, head or head+tail truncation, metrics.
+
+Head+tail keeps the first and last tokens of a long review (Sun et al. 2019, "How to Fine-Tune BERT for
+Text Classification?": 128 + 382 of 510 was best on IMDB); the budget is scaled to --max_seq_length.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+from datasets import ClassLabel, Dataset, Features, Value
+
+from .data import sha256_file
+from .errors import UserError
+
+ID2LABEL = {0: "negative", 1: "positive"}
+LABEL_NAMES = {"0": 0, "1": 1, "neg": 0, "pos": 1, "negative": 0, "positive": 1}
+FEATURES = Features({"id": Value("string"), "text": Value("string"), "label": ClassLabel(names=["negative", "positive"])})
+
+
+def _records(path: str):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", newline="") as f:
+        raw = f.read()
+    if ".jsonl" in path or ".json" in path:
+        for i, line in enumerate(raw.splitlines()):
+            if line.strip():
+                yield i + 1, json.loads(line)
+    else:
+        for i, row in enumerate(csv.DictReader(io.StringIO(raw))):
+            yield i + 2, row  # line 1 is the header
+
+
+def read_labelled(path: str, text_column="text", label_column="label") -> list[dict]:
+    """Rows {id, text, label 0/1}; labels 0/1 or neg/pos/negative/positive, anything else is an error."""
+    if not Path(path).is_file():
+        raise UserError(f"data file not found: {path} (set DATA_DIR or pass --train_file/--test_file)")
+    rows = []
+    for line, r in _records(path):
+        if text_column not in r or label_column not in r:
+            raise UserError(f"{path}: line {line} lacks column {text_column!r} or {label_column!r}; "
+                            "set --text_column/--label_column to the file's column names")
+        value = str(r[label_column]).strip().lower()
+        if value not in LABEL_NAMES:
+            raise UserError(f"{path}: line {line}: label {r[label_column]!r} is not 0/1, neg/pos or negative/positive")
+        rows.append({"id": str(r.get("id", f"{Path(path).name}:{line}")), "text": r[text_column],
+                     "label": LABEL_NAMES[value]})
+    if not rows:
+        raise UserError(f"{path}: no rows")
+    return rows
+
+
+def _gen(path, sha256, text_column, label_column):  # sha256 keys the on-disk cache
+    yield from read_labelled(path, text_column, label_column)
+
+
+def labelled_dataset(path: str, text_column="text", label_column="label") -> Dataset:
+    if not Path(path).is_file():
+        raise UserError(f"data file not found: {path} (set DATA_DIR or pass --train_file/--test_file)")
+    return Dataset.from_generator(_gen, features=FEATURES, gen_kwargs={
+        "path": str(Path(path).resolve()), "sha256": sha256_file(path), "text_column": text_column,
+        "label_column": label_column})
+
+
+def stratified_take(labels, n: int | None, seed: int) -> np.ndarray:
+    """Seeded indices of n rows with the class shares of `labels` (IMDB files are sorted by label)."""
+    labels = np.asarray(labels)
+    if n is None or n >= len(labels):
+        return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(labels, return_counts=True)
+    want = np.floor(counts / len(labels) * n).astype(int)
+    want[np.argsort(-(counts / len(labels) * n - want))[: n - want.sum()]] += 1  # largest remainders
+    picked = [rng.permutation(np.flatnonzero(labels == c))[:k] for c, k in zip(classes, want)]
+    return np.sort(np.concatenate(picked))
+
+
+def stratified_split(ds: Dataset, size: int, seed: int):
+    """(rest, held_out) with `size` rows held out, stratified by label."""
+    held = stratified_take(ds["label"], size, seed)
+    rest = np.setdiff1d(np.arange(len(ds)), held)
+    return ds.select(rest), ds.select(held)
+
+
+def encode(examples, tokenizer, max_seq_length=256, truncation="head_tail"):
+    """Token ids for each review: the first tokens (head) or the first and last (head_tail)."""
+    texts = [t.replace("<br />", " ") for t in examples["text"]]  # HTML line breaks cost tokens, carry nothing
+    if truncation == "head":
+        return tokenizer(texts, truncation=True, max_length=max_seq_length)
+    if truncation != "head_tail":
+        raise UserError(f"--truncation {truncation!r}: use head or head_tail")
+    budget = max_seq_length - 2  # [CLS] ... [SEP]
+    n_head = round(budget * 128 / 510)
+    out = {"input_ids": [], "attention_mask": [], "token_type_ids": []}
+    for ids in tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]:
+        if len(ids) > budget:
+            ids = ids[:n_head] + ids[len(ids) - (budget - n_head):]
+        full = [tokenizer.cls_token_id, *ids, tokenizer.sep_token_id]  # BERT's single-sequence layout
+        out["input_ids"].append(full)
+        out["attention_mask"].append([1] * len(full))
+        out["token_type_ids"].append([0] * len(full))
+    return out
+
+
+def classification_metrics(labels, preds) -> dict:
+    labels, preds = np.asarray(labels), np.asarray(preds)
+    cm = np.zeros((2, 2), dtype=int)
+    np.add.at(cm, (labels, preds), 1)
+    per_class, f1s = {}, []
+    for c, name in ID2LABEL.items():
+        tp, fp, fn = cm[c, c], cm[:, c].sum() - cm[c, c], cm[c, :].sum() - cm[c, c]
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        per_class[name] = {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(cm[c, :].sum())}
+        f1s.append(f)
+    return {"accuracy": float((labels == preds).mean()), "macro_f1": float(np.mean(f1s)), "per_class": per_class,
+            "confusion_matrix": {"rows": "true label", "cols": "predicted", "labels": list(ID2LABEL.values()),
+                                 "matrix": cm.tolist()}, "n": int(len(labels))}

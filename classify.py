@@ -1,0 +1,48 @@
+"""Classify a movie review as positive or negative with any sentiment model folder (e.g. a run_imdb.py output).
+
+    python classify.py --model results/imdb_subset_head_tail_<time> --text "A wonderful, moving film."
+    python classify.py --model results/imdb_subset_head_tail_<time> --text_file review.txt
+"""
+import argparse
+import json
+import logging
+from pathlib import Path
+
+import torch
+
+from bertkit.errors import UserError, exit_on_user_error
+from bertkit.imdb import encode
+from bertkit.modeling import resolve_model
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", required=True, help="model folder (a run's output_dir) or hub id")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--text")
+    g.add_argument("--text_file")
+    p.add_argument("--max_seq_length", type=int, default=256)
+    p.add_argument("--truncation", default="head_tail", choices=["head", "head_tail"])
+    a = p.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    if a.text_file and not Path(a.text_file).is_file():
+        raise UserError(f"text file not found: {a.text_file}")
+    text = Path(a.text_file).read_text(encoding="utf-8") if a.text_file else a.text
+    if not text.strip():
+        raise UserError("the review is empty")
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    path = resolve_model(a.model)
+    tok = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForSequenceClassification.from_pretrained(path, use_safetensors=True).eval()
+    enc = encode({"text": [text]}, tok, a.max_seq_length, a.truncation)
+    with torch.no_grad():
+        logits = model(**{k: torch.tensor(v) for k, v in enc.items()}).logits[0]
+    probs = logits.softmax(-1).tolist()
+    labels = model.config.id2label
+    best = int(torch.tensor(probs).argmax())
+    print(json.dumps({"label": labels[best], "probability": round(probs[best], 4),
+                      "probabilities": {labels[i]: round(x, 4) for i, x in enumerate(probs)}}))
+
+
+if __name__ == "__main__":
+    exit_on_user_error(main)

@@ -1,0 +1,158 @@
+"""Fine-tune a BERT-style model for IMDB sentiment (positive / negative), offline by default.
+
+    python run_imdb.py --model_name_or_path minilm --train_file ../shared/data/imdb/train.csv.gz \
+        --test_file ../shared/data/imdb/test.csv.gz --max_train_samples 2000 --max_predict_samples 1000 \
+        --do_train --do_eval --do_predict --output_dir outputs/imdb
+With the hub, full size on GPUs:
+    accelerate launch run_imdb.py --model_name_or_path bert-base-uncased --dataset_name imdb \
+        --do_train --do_eval --do_predict --max_seq_length 512 --learning_rate 2e-5 --output_dir outputs/imdb_full
+IMDB has no validation split: --validation_size reviews are held out of train (seeded, stratified).
+--do_predict scores the test reviews before (baseline_metrics) and after fine-tuning.
+"""
+import csv
+import io
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from transformers import DataCollatorWithPadding, HfArgumentParser, Trainer, TrainingArguments
+
+from bertkit import imdb as I
+from bertkit.errors import UserError, exit_on_user_error
+from bertkit.modeling import ModelArguments, load_classifier, model_provenance, resolve_model, resolve_precision
+from bertkit.report import REPO, provenance, relpath, write_json_atomic, write_text_atomic
+
+log = logging.getLogger("run_imdb")
+
+
+@dataclass
+class DataArguments:
+    dataset_name: str | None = field(default=None, metadata={"help": "Hub dataset, e.g. imdb."})
+    train_file: str | None = field(default=None, metadata={"help": "CSV or JSONL (.gz ok) with text and label."})
+    validation_file: str | None = field(default=None, metadata={"help": "Default: held out of train."})
+    test_file: str | None = None
+    text_column: str = "text"
+    label_column: str = "label"
+    validation_size: int = field(default=1000, metadata={"help": "Reviews held out of train when no validation file."})
+    max_train_samples: int | None = field(default=None, metadata={"help": "Stratified seeded subset."})
+    max_eval_samples: int | None = field(default=None, metadata={"help": "Stratified seeded subset of validation."})
+    max_predict_samples: int | None = field(default=None, metadata={"help": "Stratified seeded subset of test."})
+    max_seq_length: int = 256
+    truncation: str = field(default="head_tail", metadata={"help": "head (first tokens) or head_tail (first+last)."})
+    preprocessing_num_workers: int | None = None
+    results_file: str | None = field(default=None, metadata={"help": "Default results/<output_dir name>.json."})
+
+
+def load_splits(a: DataArguments, seed: int):
+    if a.dataset_name:
+        from datasets import load_dataset
+        try:
+            raw = load_dataset(a.dataset_name)
+        except Exception as e:
+            raise UserError(f"could not load {a.dataset_name!r} from the hub ({type(e).__name__}); offline use "
+                            "--train_file/--test_file ../shared/data/imdb/{train,test}.csv.gz") from None
+        train, test, val = raw["train"], raw["test"], None
+        prov = {"source": "hub", "dataset_name": a.dataset_name}
+    else:
+        if not a.train_file or not a.test_file:
+            raise UserError("pass --train_file and --test_file (or --dataset_name imdb)")
+        train, test = (I.labelled_dataset(p, a.text_column, a.label_column) for p in (a.train_file, a.test_file))
+        val = I.labelled_dataset(a.validation_file, a.text_column, a.label_column) if a.validation_file else None
+        files = {"train": a.train_file, "test": a.test_file, "validation": a.validation_file}
+        from bertkit.data import sha256_file
+        prov = {"source": "local", "files": {k: {"path": p, "sha256": sha256_file(p)} for k, p in files.items() if p}}
+    if val is None:
+        train, val = I.stratified_split(train, a.validation_size, seed)
+        prov["validation"] = f"{a.validation_size} reviews held out of train (stratified, seed {seed})"
+    take = lambda ds, n: ds.select(I.stratified_take(ds["label"], n, seed))  # noqa: E731
+    splits = {"train": take(train, a.max_train_samples), "validation": take(val, a.max_eval_samples),
+              "test": take(test, a.max_predict_samples)}
+    prov["counts"] = {k: {"n": len(v), "positive": int(np.sum(v["label"]))} for k, v in splits.items()}
+    return splits, prov
+
+
+def write_predictions(path, ds, probs):
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["id", "label", "predicted", "probability"])
+    for i, (row_id, label) in enumerate(zip(ds["id"], ds["label"])):
+        w.writerow([row_id, label, int(probs[i].argmax()), f"{probs[i].max():.6f}"])
+    write_text_atomic(path, buf.getvalue())
+
+
+def predict(trainer, ds):
+    out = trainer.predict(ds.remove_columns(["text", "id"]))
+    logits = out.predictions[0] if isinstance(out.predictions, tuple) else out.predictions
+    probs = np.exp(logits - logits.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    return I.classification_metrics(ds["label"], probs.argmax(-1)), probs
+
+
+def main():
+    model_args, data_args, training_args = HfArgumentParser(
+        (ModelArguments, DataArguments, TrainingArguments)).parse_args_into_dataclasses()
+    prov = provenance()
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    if not (training_args.do_train or training_args.do_eval or training_args.do_predict):
+        raise UserError("nothing to do: pass --do_train, --do_eval and/or --do_predict")
+    training_args = resolve_precision(model_args, training_args)
+    results = Path(data_args.results_file or REPO / "results" / f"{Path(training_args.output_dir).resolve().name}.json")
+    if results.exists():
+        raise UserError(f"{results} exists; choose another --results_file or --output_dir (results are never overwritten)")
+    if (Path(training_args.output_dir) / "test_predictions.csv").exists():
+        raise UserError(f"{training_args.output_dir} already holds test_predictions.csv; choose another --output_dir")
+    model_path = resolve_model(model_args.model_name_or_path)
+    tok, model = load_classifier(model_path, training_args.seed, 2, I.ID2LABEL, model_args.trust_remote_code)
+    t0 = time.perf_counter()
+    splits, data_prov = load_splits(data_args, training_args.data_seed or training_args.seed)
+    with training_args.main_process_first(desc="tokenize"):
+        enc = {k: v.map(I.encode, batched=True, num_proc=data_args.preprocessing_num_workers, desc=f"Tokenize {k}",
+                        fn_kwargs=dict(tokenizer=tok, max_seq_length=data_args.max_seq_length,
+                                       truncation=data_args.truncation)) for k, v in splits.items()}
+    timing = {"preprocess_seconds": round(time.perf_counter() - t0, 2)}
+    trainer = Trainer(model=model, args=training_args, processing_class=tok, train_dataset=enc["train"].remove_columns(["text", "id"]),
+                      data_collator=DataCollatorWithPadding(tok, pad_to_multiple_of=8 if training_args.bf16 else None))
+    result = {"baseline_metrics": None, "validation_metrics": None, "metrics": None}
+    if training_args.do_predict:  # the same test reviews, before any training
+        t0 = time.perf_counter()
+        result["baseline_metrics"], _ = predict(trainer, enc["test"])
+        timing["baseline_seconds"] = round(time.perf_counter() - t0, 2)
+        log.info("baseline test accuracy %.4f", result["baseline_metrics"]["accuracy"])
+    if training_args.do_train:
+        t0 = time.perf_counter()
+        tr = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+        timing.update(train_seconds=round(time.perf_counter() - t0, 2),
+                      train_samples_per_second=tr.metrics.get("train_samples_per_second"), train_loss=tr.metrics.get("train_loss"))
+        trainer.save_model()
+        if trainer.is_world_process_zero():
+            (Path(training_args.output_dir) / "training_args.bin").unlink(missing_ok=True)  # a pickle; JSON has it
+    if training_args.do_eval:
+        result["validation_metrics"], _ = predict(trainer, enc["validation"])
+        log.info("validation accuracy %.4f", result["validation_metrics"]["accuracy"])
+    if training_args.do_predict:
+        t0 = time.perf_counter()
+        result["metrics"], probs = predict(trainer, enc["test"])
+        timing["test_seconds"] = round(time.perf_counter() - t0, 2)
+        timing["test_samples_per_second"] = round(len(enc["test"]) / (time.perf_counter() - t0), 2)
+        log.info("test accuracy %.4f (baseline %.4f)", result["metrics"]["accuracy"], result["baseline_metrics"]["accuracy"])
+        if trainer.is_world_process_zero():
+            write_predictions(Path(training_args.output_dir) / "test_predictions.csv", enc["test"], probs)
+    if not trainer.is_world_process_zero():
+        return
+    hp = {k: getattr(training_args, k) for k in ("learning_rate", "num_train_epochs", "per_device_train_batch_size",
+                                                  "warmup_steps", "weight_decay", "seed", "data_seed", "bf16", "fp16")}
+    hp.update({k: getattr(data_args, k) for k in ("max_seq_length", "truncation", "max_train_samples", "max_eval_samples",
+                                                   "max_predict_samples", "validation_size")})
+    write_json_atomic(results, {"task": "imdb", "protocol": "imdb train/test" + (" (subsets)" if data_args.max_train_samples or data_args.max_predict_samples else ""),
+                                "command": prov.pop("command"), "model": model_provenance(model_path, model),
+                                "data": data_prov, "hyperparameters": hp, **result,
+                                "output_dir": relpath(training_args.output_dir), "timing": timing,
+                                "loss_log": [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h],
+                                **prov})
+    log.info("wrote %s", results)
+
+
+if __name__ == "__main__":
+    exit_on_user_error(main)
