@@ -118,3 +118,19 @@ def test_minilm_learns_sentiment(minilm_path, train_ds, tmp_path):
     after = acc()
     print(f"\nMiniLM IMDB accuracy on 200 test reviews: before {before:.3f}, after {after:.3f}")
     assert after > 0.75 and after > before + 0.15
+
+
+def _imdb_results():
+    found = [p for p in sorted((REPO / "results").glob("*.json")) if json.loads(p.read_text()).get("task") == "imdb"]
+    return found or [pytest.param(None, marks=pytest.mark.skip(reason="no committed IMDB results yet"))]
+
+
+@pytest.mark.parametrize("path", _imdb_results())
+def test_committed_imdb_results_match_their_predictions(path):
+    r = json.loads(path.read_text())
+    lines = (REPO / r["output_dir"] / "test_predictions.csv").read_text().splitlines()[1:]
+    labels = [int(x.split(",")[-3]) for x in lines]
+    preds = [int(x.split(",")[-2]) for x in lines]
+    m = I.classification_metrics(labels, preds)
+    assert m["confusion_matrix"] == r["metrics"]["confusion_matrix"] and m["accuracy"] == pytest.approx(r["metrics"]["accuracy"])
+    assert m["n"] == r["hyperparameters"]["max_predict_samples"] and r["baseline_metrics"]["n"] == m["n"]
