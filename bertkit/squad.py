@@ -12,7 +12,7 @@ from .errors import UserError
 from .features import featurize
 from .modeling import ModelArguments, resolve_precision  # noqa: F401  (re-exported for the scripts)
 from .postprocess import postprocess_qa
-from .report import REPO, relpath, write_json_atomic
+from .report import REPO, write_json_atomic
 from .scoring import squad_v2_metrics
 
 log = logging.getLogger(__name__)
