@@ -9,13 +9,14 @@ Takes the same flags as run_squad.py (training flags are ignored).
 import json
 import logging
 
-from transformers import DataCollatorWithPadding, HfArgumentParser, Trainer, TrainingArguments
+from transformers import HfArgumentParser, Trainer, TrainingArguments
 
 from bertkit import squad as S
 from bertkit.errors import exit_on_user_error
 from bertkit.inference import demo, describe
 from bertkit.modeling import load_qa_model, model_provenance, resolve_model
 from bertkit.report import provenance, relpath, write_json_atomic
+from bertkit.runtime import collator, resolve_runtime, runtime_record
 from bertkit.scoring import squad_v2_metrics
 
 log = logging.getLogger("run_baseline")
@@ -26,13 +27,14 @@ def main():
         (S.ModelArguments, S.DataArguments, TrainingArguments)).parse_args_into_dataclasses()
     prov = provenance()  # at the start: the code and command that this run used
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    training_args = S.resolve_precision(model_args, training_args)
+    training_args = resolve_runtime(model_args, training_args)
     S.check_outputs(data_args, training_args)
     model_path = resolve_model(model_args.model_name_or_path)
-    tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code)
+    tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code,
+                                     model_args.attn_implementation)
     _, examples, feats, data_prov, t_pre = S.load_features(data_args, tokenizer, training_args, need_train=False)
     trainer = Trainer(model=model, args=training_args, processing_class=tokenizer,
-                      data_collator=DataCollatorWithPadding(tokenizer))
+                      data_collator=collator(tokenizer, model_args, training_args))
     metrics, _, t_eval = S.evaluate(trainer, examples, feats, data_args, training_args.output_dir)
     no_answer = squad_v2_metrics(examples, {ex["id"]: "" for ex in examples})
     if not trainer.is_world_process_zero():
@@ -44,7 +46,8 @@ def main():
     result = {"task": "squad_v2", "kind": "baseline (no fine-tuning)", "protocol": data_prov["protocol"],
               "protocol_note": data_prov.get("protocol_note"), "command": prov.pop("command"),
               "model": model_provenance(model_path, model), "data": S.data_record(data_prov, data_args),
-              "hyperparameters": S.hyperparameters(data_args, training_args), "metrics": metrics,
+              "hyperparameters": S.hyperparameters(data_args, training_args),
+              "runtime": runtime_record(model_args, training_args, model), "metrics": metrics,
               "no_answer_metrics": no_answer, "demo": d, "output_dir": relpath(training_args.output_dir),
               "timing": {"preprocess_seconds": round(t_pre, 2), "eval_seconds": round(t_eval, 2),
                          "eval_samples_per_second": round(len(feats) / t_eval, 2)}, **prov}

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from transformers import DataCollatorWithPadding, HfArgumentParser, Trainer, TrainingArguments
+from transformers import HfArgumentParser, Trainer, TrainingArguments
 
 from bertkit import imdb as I
 from bertkit.errors import UserError, exit_on_user_error
-from bertkit.modeling import ModelArguments, load_classifier, model_provenance, resolve_model, resolve_precision
+from bertkit.modeling import ModelArguments, load_classifier, model_provenance, resolve_model
 from bertkit.report import REPO, provenance, relpath, write_json_atomic, write_text_atomic
+from bertkit.runtime import collator, predict_in_order, resolve_runtime, resume_point, runtime_record
+from bertkit.squad import mean_length
 
 log = logging.getLogger("run_imdb")
 
@@ -83,11 +85,17 @@ def write_predictions(path, ds, probs):
 
 
 def predict(trainer, ds):
-    out = trainer.predict(ds.remove_columns(["text", "id"]))
+    out = predict_in_order(trainer, ds.remove_columns(["text", "id"]))
     logits = out.predictions[0] if isinstance(out.predictions, tuple) else out.predictions
     probs = np.exp(logits - logits.max(-1, keepdims=True))
     probs /= probs.sum(-1, keepdims=True)
     return I.classification_metrics(ds["label"], probs.argmax(-1)), probs
+
+
+def accuracy(eval_pred):
+    """For the Trainer's per-epoch validation (checkpoint selection); the full metrics come from predict()."""
+    logits = eval_pred.predictions[0] if isinstance(eval_pred.predictions, tuple) else eval_pred.predictions
+    return {"accuracy": float((logits.argmax(-1) == eval_pred.label_ids).mean())}
 
 
 def main():
@@ -97,23 +105,31 @@ def main():
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     if not (training_args.do_train or training_args.do_eval or training_args.do_predict):
         raise UserError("nothing to do: pass --do_train, --do_eval and/or --do_predict")
-    training_args = resolve_precision(model_args, training_args)
+    training_args = resolve_runtime(model_args, training_args)
     results = Path(data_args.results_file or REPO / "results" / f"{Path(training_args.output_dir).resolve().name}.json")
     if results.exists():
         raise UserError(f"{results} exists; choose another --results_file or --output_dir (results are never overwritten)")
-    if (Path(training_args.output_dir) / "test_predictions.csv").exists():
-        raise UserError(f"{training_args.output_dir} already holds test_predictions.csv; choose another --output_dir")
+    out = Path(training_args.output_dir)
+    if (out / "test_predictions.csv").exists():
+        raise UserError(f"{out} already holds test_predictions.csv; choose another --output_dir")
+    if training_args.do_train and not training_args.resume_from_checkpoint and any(out.glob("checkpoint-*")):
+        raise UserError(f"{out} holds checkpoints; pass --resume_from_checkpoint {out} (or a checkpoint) to go on, "
+                        "or choose another --output_dir")
     model_path = resolve_model(model_args.model_name_or_path)
-    tok, model = load_classifier(model_path, training_args.seed, 2, I.ID2LABEL, model_args.trust_remote_code)
+    tok, model = load_classifier(model_path, training_args.seed, 2, I.ID2LABEL, model_args.trust_remote_code,
+                                 model_args.attn_implementation)
     t0 = time.perf_counter()
-    splits, data_prov = load_splits(data_args, training_args.data_seed or training_args.seed)
-    with training_args.main_process_first(desc="tokenize"):
+    with training_args.main_process_first(desc="read + tokenize"):  # one process builds the cache, the rest read it
+        splits, data_prov = load_splits(data_args, training_args.data_seed or training_args.seed)
         enc = {k: v.map(I.encode, batched=True, num_proc=data_args.preprocessing_num_workers, desc=f"Tokenize {k}",
                         fn_kwargs=dict(tokenizer=tok, max_seq_length=data_args.max_seq_length,
                                        truncation=data_args.truncation)) for k, v in splits.items()}
     timing = {"preprocess_seconds": round(time.perf_counter() - t0, 2)}
-    trainer = Trainer(model=model, args=training_args, processing_class=tok, train_dataset=enc["train"].remove_columns(["text", "id"]),
-                      data_collator=DataCollatorWithPadding(tok, pad_to_multiple_of=8 if training_args.bf16 else None))
+    # eval_dataset + compute_metrics let --eval_strategy epoch --load_best_model_at_end --metric_for_best_model
+    # accuracy keep the best epoch on validation (Sun et al. 2019's protocol; scripts/imdb_full.sh uses it).
+    trainer = Trainer(model=model, args=training_args, processing_class=tok, data_collator=collator(tok, model_args, training_args),
+                      train_dataset=enc["train"].remove_columns(["text", "id"]),
+                      eval_dataset=enc["validation"].remove_columns(["text", "id"]), compute_metrics=accuracy)
     result = {"baseline_metrics": None, "validation_metrics": None, "metrics": None}
     if training_args.do_predict:  # the same test reviews, before any training
         t0 = time.perf_counter()
@@ -122,9 +138,10 @@ def main():
         log.info("baseline test accuracy %.4f", result["baseline_metrics"]["accuracy"])
     if training_args.do_train:
         t0 = time.perf_counter()
-        tr = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+        tr = trainer.train(resume_from_checkpoint=resume_point(training_args))
         timing.update(train_seconds=round(time.perf_counter() - t0, 2),
-                      train_samples_per_second=tr.metrics.get("train_samples_per_second"), train_loss=tr.metrics.get("train_loss"))
+                      train_samples_per_second=tr.metrics.get("train_samples_per_second"), train_loss=tr.metrics.get("train_loss"),
+                      train_tokens_per_second=round(tr.metrics["train_samples_per_second"] * mean_length(enc["train"]), 1))
         trainer.save_model()
         if trainer.is_world_process_zero():
             (Path(training_args.output_dir) / "training_args.bin").unlink(missing_ok=True)  # a pickle; JSON has it
@@ -142,12 +159,14 @@ def main():
     if not trainer.is_world_process_zero():
         return
     hp = {k: getattr(training_args, k) for k in ("learning_rate", "num_train_epochs", "per_device_train_batch_size",
-                                                  "warmup_steps", "weight_decay", "seed", "data_seed", "bf16", "fp16")}
+                                                  "gradient_accumulation_steps", "warmup_steps", "weight_decay", "seed",
+                                                  "data_seed", "bf16", "fp16", "load_best_model_at_end", "metric_for_best_model")}
     hp.update({k: getattr(data_args, k) for k in ("max_seq_length", "truncation", "max_train_samples", "max_eval_samples",
                                                    "max_predict_samples", "validation_size")})
     write_json_atomic(results, {"task": "imdb", "protocol": "imdb train/test" + (" (subsets)" if data_args.max_train_samples or data_args.max_predict_samples else ""),
                                 "command": prov.pop("command"), "model": model_provenance(model_path, model),
-                                "data": data_prov, "hyperparameters": hp, **result,
+                                "data": data_prov, "hyperparameters": hp,
+                                "runtime": runtime_record(model_args, training_args, model), **result,
                                 "output_dir": relpath(training_args.output_dir), "timing": timing,
                                 "loss_log": [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h],
                                 **prov})

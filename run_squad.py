@@ -17,14 +17,14 @@ import sys
 import time
 from pathlib import Path
 
-from transformers import DataCollatorWithPadding, HfArgumentParser, Trainer, TrainingArguments
-from transformers.trainer_utils import get_last_checkpoint
+from transformers import HfArgumentParser, Trainer, TrainingArguments
 
 from bertkit import squad as S
 from bertkit.errors import UserError, exit_on_user_error
 from bertkit.inference import demo, describe
 from bertkit.modeling import load_qa_model, model_provenance, resolve_model
 from bertkit.report import provenance, relpath, write_json_atomic
+from bertkit.runtime import collator, resolve_runtime, resume_point, runtime_record
 
 log = logging.getLogger("run_squad")
 
@@ -36,20 +36,13 @@ def parse_args():
     return parser.parse_args_into_dataclasses()
 
 
-def resume_point(training_args):
-    r = training_args.resume_from_checkpoint
-    if r and get_last_checkpoint(r) is not None:  # a run folder: take its newest checkpoint
-        return get_last_checkpoint(r)
-    return r
-
-
 def main():
     model_args, data_args, training_args = parse_args()
     prov = provenance()  # at the start: the code and command that this run used
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     if not (training_args.do_train or training_args.do_eval):
         raise UserError("nothing to do: pass --do_train and/or --do_eval")
-    training_args = S.resolve_precision(model_args, training_args)
+    training_args = resolve_runtime(model_args, training_args)
     S.check_outputs(data_args, training_args, training_args.do_eval)
     baseline = None
     if data_args.baseline_results:
@@ -58,17 +51,16 @@ def main():
         baseline = json.loads(Path(data_args.baseline_results).read_text())
 
     model_path = resolve_model(model_args.model_name_or_path)
-    tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code)
+    tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code,
+                                     model_args.attn_implementation)
     train_feats, eval_examples, eval_feats, data_prov, t_pre = S.load_features(
         data_args, tokenizer, training_args, need_train=training_args.do_train)
     if baseline and baseline["data"]["eval"]["ids_sha256"] != data_prov["eval"]["ids_sha256"]:
         raise UserError(f"{data_args.baseline_results} was scored on other eval questions; rerun the baseline "
                         "with the same data flags and seed")
 
-    # Dynamic padding: each batch is padded to its longest window, not to max_seq_length.
-    collator = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8 if training_args.bf16 or training_args.fp16 else None)
-    trainer = Trainer(model=model, args=training_args, data_collator=collator, processing_class=tokenizer,
-                      train_dataset=train_feats)
+    trainer = Trainer(model=model, args=training_args, data_collator=collator(tokenizer, model_args, training_args),
+                      processing_class=tokenizer, train_dataset=train_feats)
     timing = {"preprocess_seconds": round(t_pre, 2)}
     if training_args.do_train:
         t0 = time.perf_counter()
@@ -76,6 +68,8 @@ def main():
         tr = trainer.train(resume_from_checkpoint=timing["resumed_from_checkpoint"])
         timing["train_seconds"] = round(time.perf_counter() - t0, 2)
         timing["train_samples_per_second"] = tr.metrics.get("train_samples_per_second")
+        # windows/s x mean real (unpadded) window length: the tokens/s that padding-free accounting would give
+        timing["train_tokens_per_second"] = round(tr.metrics["train_samples_per_second"] * S.mean_length(train_feats), 1)
         timing["train_loss"] = tr.metrics.get("train_loss")
         trainer.save_model()  # model + tokenizer in output_dir: ask.py and --model_name_or_path take it
         # Trainer also pickles TrainingArguments there; the results JSON holds them, so drop the pickle.
@@ -98,6 +92,7 @@ def main():
               "model": model_provenance(model_path, model),
               "data": S.data_record(data_prov, data_args),
               "hyperparameters": S.hyperparameters(data_args, training_args),
+              "runtime": runtime_record(model_args, training_args, model),
               "metrics": metrics, "baseline_metrics": baseline["metrics"] if baseline else None,
               "baseline_results": data_args.baseline_results, "demo": d,
               "demo_baseline": baseline.get("demo") if baseline else None,

@@ -19,6 +19,7 @@ from datasets import Dataset, Features, Sequence, Value
 from .errors import UserError
 
 DEFAULT_DATA_DIR = os.environ.get("DATA_DIR", str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+OFFICIAL_QUESTIONS = {"train": 130_319, "validation": 11_873}  # train-v2.0.json, dev-v2.0.json
 DEV_SPLIT = {"train_articles": (0, 24), "eval_articles": (25, 34)}  # inclusive, in file order
 
 SQUAD_FEATURES = Features({
@@ -164,7 +165,10 @@ def load_squad(dataset_name=None, dataset_config_name=None, train_file=None, val
             raise UserError("evaluation needs --validation_file (or --dataset_name / --protocol dev-split)")
         splits = {"train": squad_file_dataset(train_file) if need_train else None,
                   "validation": squad_file_dataset(validation_file)}
-        prov = {"source": "local", "protocol": "custom-files",
+        official = (len(splits["validation"]) == OFFICIAL_QUESTIONS["validation"] and
+                    (splits["train"] is None or len(splits["train"]) == OFFICIAL_QUESTIONS["train"]))
+        prov = {"source": "local", "protocol": "official" if official else "custom-files",
+                **({"protocol_note": "local copies of the official SQuAD 2.0 files (question counts match)"} if official else {}),
                 "files": {k: {"path": p, "sha256": sha256_file(p)}
                           for k, p in (("train", train_file if need_train else None), ("validation", validation_file)) if p}}
     return splits, prov

@@ -6,6 +6,8 @@ the whole answer (or an unanswerable question) is labelled with the CLS position
 """
 from __future__ import annotations
 
+import os
+
 
 def check_fast(tokenizer):
     from .errors import UserError
@@ -68,13 +70,21 @@ def prepare_eval_features(examples, tokenizer, max_seq_length=384, doc_stride=12
 
 
 def featurize(ds, tokenizer, train: bool, data_args, main_process_first=None):
-    """datasets.map over whole questions; cached on disk by fingerprint (no pickle files of our own)."""
+    """datasets.map over whole questions; cached on disk by fingerprint (no pickle files of our own).
+
+    Under several processes the main process maps first and the others read its cache. Returns
+    (windows, from_cache): from_cache is True when this process read the map from the datasets cache.
+    """
     import contextlib
+    import time
     fn = prepare_train_features if train else prepare_eval_features
     ctx = main_process_first(desc=f"featurize {'train' if train else 'eval'}") if main_process_first else contextlib.nullcontext()
     with ctx:
-        return ds.map(fn, batched=True, remove_columns=ds.column_names, num_proc=data_args.preprocessing_num_workers,
-                      load_from_cache_file=not data_args.overwrite_cache,
-                      fn_kwargs=dict(tokenizer=tokenizer, max_seq_length=data_args.max_seq_length,
-                                     doc_stride=data_args.doc_stride, max_query_length=data_args.max_query_length),
-                      desc=f"Windows for {'training' if train else 'evaluation'}")
+        started = time.time()  # inside: a waiting process starts its clock after the main process wrote the cache
+        out = ds.map(fn, batched=True, remove_columns=ds.column_names, num_proc=data_args.preprocessing_num_workers,
+                     load_from_cache_file=not data_args.overwrite_cache,
+                     fn_kwargs=dict(tokenizer=tokenizer, max_seq_length=data_args.max_seq_length,
+                                    doc_stride=data_args.doc_stride, max_query_length=data_args.max_query_length),
+                     desc=f"Windows for {'training' if train else 'evaluation'}")
+    files = [f["filename"] for f in out.cache_files]
+    return out, bool(files) and all(os.path.getmtime(f) <= started for f in files)

@@ -1,7 +1,6 @@
 """Which model runs: a hub id or a local folder; bert-base-uncased falls back to the offline MiniLM."""
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from dataclasses import dataclass, field
@@ -76,7 +75,7 @@ def model_provenance(name_or_path: str, model=None) -> dict:
     return info
 
 
-def load_qa_model(name_or_path: str, seed: int, trust_remote_code: bool = False):
+def load_qa_model(name_or_path: str, seed: int, trust_remote_code: bool = False, attn_implementation: str = "sdpa"):
     """Tokenizer + QA model from safetensors; the new QA head (if any) is initialised under `seed`."""
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer, set_seed
     from .features import check_fast
@@ -84,11 +83,13 @@ def load_qa_model(name_or_path: str, seed: int, trust_remote_code: bool = False)
     check_fast(tok)
     set_seed(seed)  # the untrained head is part of the baseline: make it reproducible
     model = AutoModelForQuestionAnswering.from_pretrained(name_or_path, use_safetensors=True,
+                                                          attn_implementation=attn_implementation,
                                                           trust_remote_code=trust_remote_code)
     return tok, model
 
 
-def load_classifier(name_or_path: str, seed: int, num_labels: int, id2label: dict, trust_remote_code: bool = False):
+def load_classifier(name_or_path: str, seed: int, num_labels: int, id2label: dict, trust_remote_code: bool = False,
+                    attn_implementation: str = "sdpa"):
     """Tokenizer + sequence classifier from safetensors; the new head is initialised under `seed`."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, set_seed
     from .features import check_fast
@@ -97,16 +98,8 @@ def load_classifier(name_or_path: str, seed: int, num_labels: int, id2label: dic
     set_seed(seed)
     model = AutoModelForSequenceClassification.from_pretrained(
         name_or_path, num_labels=num_labels, id2label=id2label, label2id={v: k for k, v in id2label.items()},
-        use_safetensors=True, trust_remote_code=trust_remote_code)
+        use_safetensors=True, attn_implementation=attn_implementation, trust_remote_code=trust_remote_code)
     return tok, model
-
-
-def default_device_precision() -> dict:
-    """bf16 where the GPU supports it, fp32 on CPU (CPU autocast is slower than fp32 on most laptops)."""
-    import torch
-    if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
-        return {"bf16": True}
-    return {}
 
 
 @dataclass
@@ -116,18 +109,14 @@ class ModelArguments:
                 "loaded; 'minilm' names that MiniLM directly."})
     trust_remote_code: bool = field(default=False, metadata={"help": "Run model code from the hub (off: safer)."})
     precision: str = field(default="auto", metadata={
-        "help": "auto (bf16 on a bf16 GPU, else fp32), bf16, fp16 or fp32. --bf16/--fp16 also work."})
-
-
-def resolve_precision(model_args, training_args):
-    """--precision auto: bf16 on a bf16 GPU, fp32 elsewhere; an explicit --bf16/--fp16 wins."""
-    import torch
-    p = model_args.precision
-    flags = {} if (training_args.bf16 or training_args.fp16 or p == "fp32") else (
-        default_device_precision() if p == "auto" else {p: True})
-    if not torch.cuda.is_available():
-        flags["dataloader_pin_memory"] = False  # nothing to pin to; avoids a warning per dataloader
-    return dataclasses.replace(training_args, **flags) if flags else training_args
+        "help": "auto (bf16 on a bf16 GPU or as the accelerate config says, else fp32), bf16, fp16 or fp32. "
+                "--bf16/--fp16 also work."})
+    attn_implementation: str = field(default="sdpa", metadata={
+        "help": "Attention kernel: sdpa (PyTorch scaled_dot_product_attention: flash/memory-efficient on GPUs), "
+                "eager, or flash_attention_2 (needs the flash-attn package)."})
+    pad_to_multiple_of: int | None = field(default=None, metadata={
+        "help": "Round each batch's padded length up to this (default: 8 in bf16/fp16 on a GPU, for tensor "
+                "cores; else no rounding). 1 turns it off."})
 
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # quiet fork warnings from datasets.map

@@ -10,9 +10,10 @@ from pathlib import Path
 from . import data as D
 from .errors import UserError
 from .features import featurize
-from .modeling import ModelArguments, resolve_precision  # noqa: F401  (re-exported for the scripts)
+from .modeling import ModelArguments  # noqa: F401  (re-exported for the scripts)
 from .postprocess import postprocess_qa
 from .report import REPO, write_json_atomic
+from .runtime import predict_in_order
 from .scoring import squad_v2_metrics
 
 log = logging.getLogger(__name__)
@@ -66,21 +67,26 @@ def results_path(data_args, training_args) -> str:
 
 def load_features(data_args, tokenizer, training_args, need_train):
     t0 = time.perf_counter()
-    splits, prov = D.load_squad(data_args.dataset_name, data_args.dataset_config_name, data_args.train_file,
-                                data_args.validation_file, data_args.protocol, need_train)
+    with training_args.main_process_first(desc="read data"):  # one process builds the datasets cache
+        splits, prov = D.load_squad(data_args.dataset_name, data_args.dataset_config_name, data_args.train_file,
+                                    data_args.validation_file, data_args.protocol, need_train)
     seed = training_args.data_seed if training_args.data_seed is not None else training_args.seed
     ev = D.limit_questions(splits["validation"], data_args.max_eval_samples, seed)
     tr = splits["train"]
     if tr is not None:
         tr = D.limit_questions(tr, data_args.max_train_samples, seed, data_args.max_train_unanswerable_fraction)
     mpf = training_args.main_process_first
-    ev_feats = featurize(ev, tokenizer, False, data_args, mpf)
-    tr_feats = featurize(tr, tokenizer, True, data_args, mpf) if tr is not None else None
+    ev_feats, ev_cached = featurize(ev, tokenizer, False, data_args, mpf)
+    tr_feats, tr_cached = featurize(tr, tokenizer, True, data_args, mpf) if tr is not None else (None, None)
+    log.info("process %d: eval windows %s, train windows %s", training_args.process_index,
+             *("read from the datasets cache" if c else "computed" if c is not None else "-" for c in (ev_cached, tr_cached)))
     prov["eval"] = {**D.counts(ev), "n_features": len(ev_feats), "ids_sha256": ids_digest(ev["id"]),
+                    "features_from_cache": ev_cached,
                     "subset": f"seeded random {data_args.max_eval_samples} (seed {seed})" if data_args.max_eval_samples else "all"}
     if tr is not None:
         n_span = sum(1 for s in tr_feats["start_positions"] if s != 0)
         prov["train"] = {**D.counts(tr), "n_features": len(tr_feats), "n_features_with_span": n_span,
+                         "features_from_cache": tr_cached,
                          "ids_sha256": ids_digest(tr["id"]),
                          "subset": f"seeded random {data_args.max_train_samples} (seed {seed})" if data_args.max_train_samples else "all",
                          "max_unanswerable_fraction": data_args.max_train_unanswerable_fraction}
@@ -96,15 +102,10 @@ def evaluate(trainer, examples, features, data_args, out_dir, write=True):
     """Predict every window, post-process per question, score, and write the prediction files."""
     t0 = time.perf_counter()
     model_inputs = features.remove_columns(["example_id", "offset_mapping"])
-    # transformers 5 also length-groups the *eval* sampler under group_by_length, which returns logits in
-    # shuffled order with nothing to map them back: predict in dataset order.
-    strategy = trainer.args.train_sampling_strategy
-    trainer.args.train_sampling_strategy = "sequential"
-    try:
-        out = trainer.predict(model_inputs, metric_key_prefix="eval")
-    finally:
-        trainer.args.train_sampling_strategy = strategy
+    out = predict_in_order(trainer, model_inputs, metric_key_prefix="eval")
     start_logits, end_logits = out.predictions[:2] if isinstance(out.predictions, tuple) else out.predictions
+    # Under N processes the Trainer gathers every process's windows in dataset order and drops the copies
+    # accelerate adds to even out the last batch; postprocess_qa stops if the count is off.
     preds, nbest, odds, nonnull = postprocess_qa(examples, features["example_id"], features["offset_mapping"],
                                                  start_logits, end_logits, data_args.n_best_size,
                                                  data_args.max_answer_length, data_args.null_score_diff_threshold)
@@ -117,13 +118,20 @@ def evaluate(trainer, examples, features, data_args, out_dir, write=True):
     return metrics, preds, seconds
 
 
+def mean_length(feats) -> float:
+    """Mean unpadded window length (tokens); Arrow-side, so 130k windows never become Python lists."""
+    import pyarrow.compute as pc
+    col = feats.with_format("arrow")["input_ids"]
+    return pc.mean(pc.list_value_length(col)).as_py() or 0.0
+
+
 def hyperparameters(data_args, training_args) -> dict:
     keys = ["learning_rate", "num_train_epochs", "max_steps", "per_device_train_batch_size", "per_device_eval_batch_size",
             "gradient_accumulation_steps", "warmup_steps", "weight_decay", "lr_scheduler_type", "seed", "data_seed",
             "bf16", "fp16", "tf32", "optim", "train_sampling_strategy", "torch_compile", "max_grad_norm"]
     hp = {k: getattr(training_args, k) for k in keys}
-    hp["optim"] = str(hp["optim"])
-    hp["lr_scheduler_type"] = str(hp["lr_scheduler_type"])
+    hp["optim"] = getattr(hp["optim"], "value", str(hp["optim"]))
+    hp["lr_scheduler_type"] = getattr(hp["lr_scheduler_type"], "value", str(hp["lr_scheduler_type"]))
     hp["world_size"] = training_args.world_size
     for k in ("max_seq_length", "doc_stride", "max_query_length", "max_train_samples", "max_eval_samples",
               "max_train_unanswerable_fraction", "n_best_size", "max_answer_length", "null_score_diff_threshold"):

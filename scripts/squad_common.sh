@@ -2,19 +2,22 @@
 # Knobs shared by the SQuAD scripts (sourced): the model, the data and the evaluation questions.
 MODEL="${MODEL:-bert-base-uncased}"      # falls back to the offline MiniLM when it cannot be loaded
 DATA_DIR="${DATA_DIR:-../shared/data}"
-DATASET="${DATASET:-dev-split}"          # dev-split (offline: dev articles 0-24 train, 25-34 eval) or a hub name
+DATASET="${DATASET:-dev-split}"          # dev-split (offline: dev articles 0-24 train, 25-34 eval),
+                                         # files (TRAIN_FILE + VALIDATION_FILE, e.g. the official JSONs), or a hub name
 MAX_EVAL_SAMPLES="${MAX_EVAL_SAMPLES-1000}"   # empty = every eval question
 MAX_SEQ_LENGTH="${MAX_SEQ_LENGTH:-256}"
 DOC_STRIDE="${DOC_STRIDE:-64}"
+EVAL_BATCH="${EVAL_BATCH:-64}"
 SEED="${SEED:-42}"
 
-if [ "$DATASET" = "dev-split" ]; then
-  DATA_ARGS=(--protocol dev-split --validation_file "$DATA_DIR/squad_v2/dev-v2.0.json.gz")
-else
-  DATA_ARGS=(--dataset_name "$DATASET")
-fi
+case "$DATASET" in
+  dev-split) DATA_ARGS=(--protocol dev-split --validation_file "$DATA_DIR/squad_v2/dev-v2.0.json.gz") ;;
+  files)     DATA_ARGS=(--train_file "${TRAIN_FILE:?DATASET=files needs TRAIN_FILE=path/to/train-v2.0.json}"
+                        --validation_file "${VALIDATION_FILE:?DATASET=files needs VALIDATION_FILE=path/to/dev-v2.0.json}") ;;
+  *)         DATA_ARGS=(--dataset_name "$DATASET") ;;
+esac
 COMMON=(--model_name_or_path "$MODEL" "${DATA_ARGS[@]}" --max_seq_length "$MAX_SEQ_LENGTH" --doc_stride "$DOC_STRIDE"
-        --seed "$SEED" --per_device_eval_batch_size 64 --report_to none)
+        --seed "$SEED" --per_device_eval_batch_size "$EVAL_BATCH" --report_to none)
 if [ -n "$MAX_EVAL_SAMPLES" ]; then COMMON+=(--max_eval_samples "$MAX_EVAL_SAMPLES"); fi
 
 run() { echo "+ $*"; "$@"; }

@@ -78,8 +78,9 @@ def test_features_are_cached_by_fingerprint(dev_file, tokenizer):
     from bertkit.squad import DataArguments
     from bertkit.features import featurize
     ds = D.limit_questions(D.squad_file_dataset(dev_file), 64, seed=0)
-    a = featurize(ds, tokenizer, False, DataArguments(max_seq_length=128, doc_stride=32))
-    b = featurize(ds, tokenizer, False, DataArguments(max_seq_length=128, doc_stride=32))
-    c = featurize(ds, tokenizer, False, DataArguments(max_seq_length=192, doc_stride=32))
+    a, a_cached = featurize(ds, tokenizer, False, DataArguments(max_seq_length=128, doc_stride=32, overwrite_cache=True))
+    b, b_cached = featurize(ds, tokenizer, False, DataArguments(max_seq_length=128, doc_stride=32))
+    c, _ = featurize(ds, tokenizer, False, DataArguments(max_seq_length=192, doc_stride=32))
     assert a.cache_files and a.cache_files == b.cache_files and a._fingerprint == b._fingerprint
+    assert (a_cached, b_cached) == (False, True)  # what the results JSON reports as features_from_cache
     assert c._fingerprint != a._fingerprint

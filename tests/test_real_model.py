@@ -17,8 +17,8 @@ def setup(dev_file, minilm_path, tmp_path_factory):
     args = TrainingArguments(output_dir=str(tmp_path_factory.mktemp("minilm")), per_device_train_batch_size=8,
                              learning_rate=3e-4, warmup_steps=0.1, num_train_epochs=5, logging_steps=3,
                              save_strategy="no", report_to="none", seed=0, disable_tqdm=True)
-    train_feats = S.featurize(qs, tok, True, data_args)
-    eval_feats = S.featurize(qs, tok, False, data_args)
+    train_feats, _ = S.featurize(qs, tok, True, data_args)
+    eval_feats, _ = S.featurize(qs, tok, False, data_args)
     trainer = Trainer(model=model, args=args, train_dataset=train_feats, processing_class=tok,
                       data_collator=DataCollatorWithPadding(tok))
     before, _, _ = S.evaluate(trainer, qs, eval_feats, data_args, None, write=False)

@@ -1,0 +1,119 @@
+"""How a run uses its hardware (precision, TF32, attention kernel, padding, loaders) and how it was launched.
+
+Every knob is a flag with a default that is right for the machine it lands on (bf16 + TF32 on an
+Ampere-or-newer GPU, fp32 on a CPU); `runtime_record` writes what was actually used into the results JSON.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from .errors import UserError
+
+CPU_CONFIG = "scripts/accelerate/cpu_2proc.yaml"
+_LAUNCHER_RANK_VARS = ("WORLD_SIZE", "LOCAL_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
+
+
+def check_launch(training_args):
+    """Refuse the two launches that look distributed but are not (each copy would redo and rewrite the whole job)."""
+    env = os.environ
+    # accelerate's --cpu path starts ONE process unless it is given an mpirun hostfile; it still sets MASTER_ADDR.
+    if env.get("ACCELERATE_USE_CPU") == "True" and "MASTER_ADDR" in env and not any(v in env for v in _LAUNCHER_RANK_VARS):
+        raise UserError("`accelerate launch --cpu --num_processes N` starts one process, not N (accelerate needs mpirun "
+                        f"for that); for N CPU processes run: ACCELERATE_USE_CPU=true accelerate launch --config_file "
+                        f"{CPU_CONFIG} --num_processes N ...")
+    # torchrun / --multi_gpu on a machine without GPUs: N copies that each think they are alone.
+    launched = int(env.get("WORLD_SIZE", "1"))
+    if launched > 1 and training_args.world_size != launched:
+        raise UserError(f"launched {launched} processes but they did not form one job (world size "
+                        f"{training_args.world_size}): without GPUs set ACCELERATE_USE_CPU=true (or pass --use_cpu)")
+
+
+def resolve_runtime(model_args, training_args):
+    """Fill the 'auto' knobs for this machine; an explicit flag always wins. Returns new TrainingArguments.
+
+    --precision auto: bf16 on a GPU that has it (fp16 if the accelerate config asks for fp16), fp32 on a CPU,
+    where autocast is slower than fp32 on most machines.
+    """
+    import torch
+    check_launch(training_args)
+    cuda = torch.cuda.is_available()
+    p = model_args.precision
+    if p not in ("auto", "bf16", "fp16", "fp32"):
+        raise UserError(f"--precision {p!r} is not one of auto, bf16, fp16, fp32")
+    flags = {}
+    if not (training_args.bf16 or training_args.fp16):
+        if p == "auto" and cuda:  # an accelerate config's fp16 wins; else bf16 where the GPU has it
+            if os.environ.get("ACCELERATE_MIXED_PRECISION") == "fp16":
+                flags["fp16"] = True
+            elif torch.cuda.is_bf16_supported():
+                flags["bf16"] = True
+        elif p in ("bf16", "fp16"):
+            flags[p] = True
+    if training_args.tf32 is None and cuda and torch.cuda.get_device_capability() >= (8, 0):
+        flags["tf32"] = True  # fp32 matmuls (the bits autocast leaves in fp32) on tensor cores
+    if not cuda:
+        flags["dataloader_pin_memory"] = False  # nothing to pin to; avoids a warning per dataloader
+    args = dataclasses.replace(training_args, **flags) if flags else training_args
+    if not (args.bf16 or args.fp16):
+        args.mixed_precision = "no"  # fp32 as decided above, whatever an accelerate config's mixed_precision says
+    return args
+
+
+def resume_point(training_args):
+    """--resume_from_checkpoint may name a run folder: take its newest checkpoint-N."""
+    from transformers.trainer_utils import get_last_checkpoint
+    r = training_args.resume_from_checkpoint
+    if r and os.path.isdir(r) and get_last_checkpoint(r) is not None:
+        return get_last_checkpoint(r)
+    return r
+
+
+def pad_multiple(model_args, training_args) -> int | None:
+    """Round padded lengths up to a multiple of 8 where tensor cores want it (bf16/fp16 on a GPU)."""
+    import torch
+    if model_args.pad_to_multiple_of is not None:
+        return model_args.pad_to_multiple_of if model_args.pad_to_multiple_of > 1 else None
+    half = training_args.bf16 or training_args.fp16 or training_args.mixed_precision in ("bf16", "fp16")
+    return 8 if half and torch.cuda.is_available() else None
+
+
+def collator(tokenizer, model_args, training_args):
+    """Dynamic padding: each batch is padded to its longest sequence, not to max_seq_length."""
+    from transformers import DataCollatorWithPadding
+    return DataCollatorWithPadding(tokenizer, pad_to_multiple_of=pad_multiple(model_args, training_args))
+
+
+def predict_in_order(trainer, dataset, **kwargs):
+    """trainer.predict with rows in dataset order (then row i of the output is dataset row i).
+
+    transformers 5 length-groups the *eval* sampler too under --train_sampling_strategy group_by_length,
+    which returns predictions shuffled with nothing to map them back.
+    """
+    strategy = trainer.args.train_sampling_strategy
+    trainer.args.train_sampling_strategy = "sequential"
+    try:
+        return trainer.predict(dataset, **kwargs)
+    finally:
+        trainer.args.train_sampling_strategy = strategy
+
+
+def runtime_record(model_args, training_args, model=None) -> dict:
+    """What the run actually used, for the results JSON."""
+    import torch
+    a = training_args
+    rec = {"precision": a.mixed_precision if a.mixed_precision in ("bf16", "fp16") else "fp32",
+           "tf32": a.tf32, "float32_matmul_precision": torch.get_float32_matmul_precision(),
+           "optim": getattr(a.optim, "value", str(a.optim)), "attn_implementation": getattr(getattr(model, "config", None), "_attn_implementation",
+                                                                  model_args.attn_implementation),
+           "pad_to_multiple_of": pad_multiple(model_args, a), "train_sampling_strategy": a.train_sampling_strategy,
+           "dataloader_num_workers": a.dataloader_num_workers, "dataloader_pin_memory": a.dataloader_pin_memory,
+           "torch_compile": a.torch_compile, "torch_compile_mode": a.torch_compile_mode,
+           "ddp_find_unused_parameters": a.ddp_find_unused_parameters, "world_size": a.world_size, "distributed_type": str(a.distributed_state.distributed_type).split(".")[-1],
+           "per_device_train_batch_size": a.per_device_train_batch_size,
+           "gradient_accumulation_steps": a.gradient_accumulation_steps,
+           "global_train_batch_size": a.per_device_train_batch_size * a.gradient_accumulation_steps * a.world_size,
+           "device": str(a.device)}
+    if os.environ.get("BERTKIT_LAUNCH"):  # set by scripts/*_full.sh: the accelerate launch part of the command
+        rec["launch"] = os.environ["BERTKIT_LAUNCH"]
+    return rec
