@@ -3,9 +3,12 @@
     python run_imdb.py --model_name_or_path minilm --train_file ../shared/data/imdb/train.csv.gz \
         --test_file ../shared/data/imdb/test.csv.gz --max_train_samples 2000 --max_predict_samples 1000 \
         --do_train --do_eval --do_predict --output_dir outputs/imdb
-With the hub, full size on GPUs:
-    accelerate launch run_imdb.py --model_name_or_path bert-base-uncased --dataset_name imdb \
-        --do_train --do_eval --do_predict --max_seq_length 512 --learning_rate 2e-5 --output_dir outputs/imdb_full
+Full size on one or many GPUs (bert-base-uncased, Sun et al. 2019's recipe): bash scripts/imdb_full.sh, i.e.
+    accelerate launch --config_file scripts/accelerate/single_gpu_bf16.yaml run_imdb.py \
+        --model_name_or_path bert-base-uncased --train_file ../shared/data/imdb/train.csv.gz \
+        --test_file ../shared/data/imdb/test.csv.gz --do_train --do_eval --do_predict --max_seq_length 512 \
+        --learning_rate 2e-5 --per_device_train_batch_size 24 --num_train_epochs 4 --eval_strategy epoch \
+        --save_strategy epoch --load_best_model_at_end true --metric_for_best_model accuracy --output_dir outputs/imdb_full
 IMDB has no validation split: --validation_size reviews are held out of train (seeded, stratified).
 --do_predict scores the test reviews before (baseline_metrics) and after fine-tuning.
 """

@@ -152,8 +152,10 @@ def load_squad(dataset_name=None, dataset_config_name=None, train_file=None, val
         try:
             raw = load_dataset(dataset_name, dataset_config_name)
         except Exception as e:  # the hub is unreachable offline
-            raise UserError(f"could not load dataset {dataset_name!r} from the hub ({type(e).__name__}); "
-                            "offline, use --protocol dev-split --validation_file ../shared/data/squad_v2/dev-v2.0.json.gz") from None
+            raise UserError(f"could not load dataset {dataset_name!r} from the hub ({type(e).__name__}; HF_HUB_OFFLINE="
+                            f"{os.environ.get('HF_HUB_OFFLINE', 'unset')}); with network set HF_HUB_OFFLINE=0, offline use "
+                            "--train_file/--validation_file or --protocol dev-split --validation_file "
+                            "../shared/data/squad_v2/dev-v2.0.json.gz") from None
         splits = {"train": raw["train"] if need_train else None, "validation": raw["validation"]}
         prov = {"source": "hub", "protocol": "official" if dataset_name == "squad_v2" else "custom",
                 "dataset_name": dataset_name, "dataset_config_name": dataset_config_name,

@@ -74,8 +74,7 @@ def pad_multiple(model_args, training_args) -> int | None:
     import torch
     if model_args.pad_to_multiple_of is not None:
         return model_args.pad_to_multiple_of if model_args.pad_to_multiple_of > 1 else None
-    half = training_args.bf16 or training_args.fp16 or training_args.mixed_precision in ("bf16", "fp16")
-    return 8 if half and torch.cuda.is_available() else None
+    return 8 if (training_args.bf16 or training_args.fp16) and torch.cuda.is_available() else None
 
 
 def collator(tokenizer, model_args, training_args):
@@ -102,14 +101,15 @@ def runtime_record(model_args, training_args, model=None) -> dict:
     """What the run actually used, for the results JSON."""
     import torch
     a = training_args
+    attn = getattr(getattr(model, "config", None), "_attn_implementation", model_args.attn_implementation)
     rec = {"precision": a.mixed_precision if a.mixed_precision in ("bf16", "fp16") else "fp32",
            "tf32": a.tf32, "float32_matmul_precision": torch.get_float32_matmul_precision(),
-           "optim": getattr(a.optim, "value", str(a.optim)), "attn_implementation": getattr(getattr(model, "config", None), "_attn_implementation",
-                                                                  model_args.attn_implementation),
+           "optim": getattr(a.optim, "value", str(a.optim)), "attn_implementation": attn,
            "pad_to_multiple_of": pad_multiple(model_args, a), "train_sampling_strategy": a.train_sampling_strategy,
            "dataloader_num_workers": a.dataloader_num_workers, "dataloader_pin_memory": a.dataloader_pin_memory,
            "torch_compile": a.torch_compile, "torch_compile_mode": a.torch_compile_mode,
-           "ddp_find_unused_parameters": a.ddp_find_unused_parameters, "world_size": a.world_size, "distributed_type": str(a.distributed_state.distributed_type).split(".")[-1],
+           "ddp_find_unused_parameters": a.ddp_find_unused_parameters,
+           "world_size": a.world_size, "distributed_type": str(a.distributed_state.distributed_type).split(".")[-1],
            "per_device_train_batch_size": a.per_device_train_batch_size,
            "gradient_accumulation_steps": a.gradient_accumulation_steps,
            "global_train_batch_size": a.per_device_train_batch_size * a.gradient_accumulation_steps * a.world_size,

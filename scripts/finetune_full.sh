@@ -6,7 +6,7 @@
 #   ACCELERATE_CONFIG=scripts/accelerate/multi_node.yaml NUM_MACHINES=2 NUM_PROCESSES=16 MACHINE_RANK=0 \
 #     MAIN_PROCESS_IP=10.0.0.1 RUN_NAME=squad_full_a bash scripts/finetune_full.sh       # on each machine
 #   sbatch scripts/accelerate/slurm_squad_full.sbatch                                # SLURM, several machines
-# Data: DATASET=squad_v2 (the hub; HF_HUB_OFFLINE=0 to download), DATASET=files TRAIN_FILE=.../train-v2.0.json
+# Data: DATASET=squad_v2 (downloaded from the hub), DATASET=files TRAIN_FILE=.../train-v2.0.json
 # VALIDATION_FILE=.../dev-v2.0.json (offline, the official files), or DATASET=dev-split (offline protocol).
 # Launch knobs (GPU count, batch split, precision, ...): scripts/launch_common.sh. No GPU: refuses unless ALLOW_CPU=1.
 #
@@ -16,6 +16,9 @@
 # bert-base example (transformers examples, question-answering) uses the same rate, epochs and windows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Online by default, unlike the laptop scripts: the defaults (squad_v2 and bert-base-uncased) come from the hub.
+# Air-gapped: HF_HUB_OFFLINE=1 (the model then falls back to the offline MiniLM, saying so).
+export HF_HUB_OFFLINE="${HF_HUB_OFFLINE:-0}"
 source scripts/setup_env.sh
 export BERTKIT_LAUNCHER="${BERTKIT_LAUNCHER:-bash scripts/$(basename "$0")}"
 

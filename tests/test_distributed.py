@@ -164,3 +164,20 @@ def test_launches_that_only_look_distributed_are_refused(tmp_path, tiny_model_di
         p = subprocess.run(cmd, cwd=REPO, env=e, capture_output=True, text=True)
         assert p.returncode != 0 and says in p.stderr, p.stderr[-2000:]
     assert not any(tmp_path.iterdir())
+
+
+def test_throughput_benchmark_writes_its_json(tmp_path, tiny_model_dir):
+    """benchmarks/throughput.py runs (a tiny architecture, 2 steps) and records speed, padding and provenance."""
+    out = tmp_path / "bench.json"
+    python("benchmarks/throughput.py", "--model", tiny_model_dir, "--max_questions", 40, "--batch_size", 4,
+           "--steps", 2, "--warmup", 1, "--max_seq_length", 128, "--doc_stride", 32, "--sampling", "group_by_length",
+           "--output", out)
+    r = read(out)
+    res = r["results"]
+    assert res["samples_per_second"] > 0 and res["tokens_per_second"] <= res["padded_tokens_per_second"]
+    assert 0 <= res["epoch_padding_fraction"] < 1 and res["mfu"] is None  # no known peak for a CPU
+    assert r["data"]["sha256"].startswith("c64fe26c") and r["settings"]["sampling"] == "group_by_length"
+    assert all(k in r for k in ("command", "hardware", "versions", "git_commit"))
+    p = subprocess.run([sys.executable, "benchmarks/throughput.py", "--model", tiny_model_dir, "--output", str(out)],
+                       cwd=REPO, env=env(), capture_output=True, text=True)
+    assert p.returncode == 2 and "exists" in p.stderr  # never overwritten

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Knobs shared by the IMDB scripts (sourced; a script sets its own defaults for the sizes first).
+MODEL="${MODEL:-bert-base-uncased}"      # falls back to the offline MiniLM when it cannot be loaded
+DATA_DIR="${DATA_DIR:-../shared/data}"
+DATASET="${DATASET:-local}"              # local (DATA_DIR/imdb/*.csv.gz) or a hub name (imdb)
+MAX_TRAIN_SAMPLES="${MAX_TRAIN_SAMPLES-}"       # empty: every review
+MAX_EVAL_SAMPLES="${MAX_EVAL_SAMPLES-}"         # validation reviews, held out of train
+MAX_PREDICT_SAMPLES="${MAX_PREDICT_SAMPLES-}"   # test reviews: scored before and after fine-tuning
+VALIDATION_SIZE="${VALIDATION_SIZE:-1000}"
+MAX_SEQ_LENGTH="${MAX_SEQ_LENGTH:-256}"
+TRUNCATION="${TRUNCATION:-head_tail}"    # head (first tokens) or head_tail (first 128 + last 382 of 510, scaled)
+SEED="${SEED:-42}"
+
+if [ "$DATASET" = "local" ]; then
+  DATA_ARGS=(--train_file "$DATA_DIR/imdb/train.csv.gz" --test_file "$DATA_DIR/imdb/test.csv.gz")
+else
+  DATA_ARGS=(--dataset_name "$DATASET")
+fi
+COMMON=(--model_name_or_path "$MODEL" "${DATA_ARGS[@]}" --validation_size "$VALIDATION_SIZE"
+        --max_seq_length "$MAX_SEQ_LENGTH" --truncation "$TRUNCATION" --seed "$SEED" --report_to none
+        --do_train --do_eval --do_predict --disable_tqdm true)
+if [ -n "$MAX_TRAIN_SAMPLES" ]; then COMMON+=(--max_train_samples "$MAX_TRAIN_SAMPLES"); fi
+if [ -n "$MAX_EVAL_SAMPLES" ]; then COMMON+=(--max_eval_samples "$MAX_EVAL_SAMPLES"); fi
+if [ -n "$MAX_PREDICT_SAMPLES" ]; then COMMON+=(--max_predict_samples "$MAX_PREDICT_SAMPLES"); fi
