@@ -172,6 +172,10 @@ def main():
                                 "runtime": runtime_record(model_args, training_args, model), **result,
                                 "output_dir": relpath(training_args.output_dir), "timing": timing,
                                 "loss_log": [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h],
+                                # per-epoch validation under --eval_strategy, and which checkpoint was kept
+                                "validation_log": [{"epoch": h["epoch"], "accuracy": h["eval_accuracy"]}
+                                                   for h in trainer.state.log_history if "eval_accuracy" in h],
+                                "best_checkpoint": relpath(trainer.state.best_model_checkpoint) if trainer.state.best_model_checkpoint else None,
                                 **prov})
     log.info("wrote %s", results)
 

@@ -136,6 +136,7 @@ def test_imdb_two_processes_equal_one(tmp_path, tiny_model_dir):
     assert f"+ accelerate launch --config_file {CPU_CONFIG} --num_processes 2" in p.stdout and " run_imdb.py " in p.stdout
     two = read(tmp_path / "two.json")
     assert two["runtime"]["world_size"] == 2 and two["hyperparameters"]["load_best_model_at_end"] is True
+    assert [v["epoch"] for v in two["validation_log"]] == [1.0, 2.0] and "checkpoint-" in two["best_checkpoint"]
     python("run_imdb.py", "--model_name_or_path", tmp_path / "two", "--train_file", data / "imdb" / "train.csv.gz",
            "--test_file", data / "imdb" / "test.csv.gz", "--max_predict_samples", 41, "--validation_size", 100,
            "--max_seq_length", 64, "--do_predict", "--per_device_eval_batch_size", 8, "--report_to", "none",
