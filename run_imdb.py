@@ -26,8 +26,8 @@ from bertkit import imdb as I
 from bertkit.errors import UserError, exit_on_user_error
 from bertkit.modeling import ModelArguments, load_classifier, model_provenance, resolve_model
 from bertkit.report import REPO, provenance, relpath, write_json_atomic, write_text_atomic
-from bertkit.runtime import collator, predict_in_order, resolve_runtime, resume_point, runtime_record
-from bertkit.squad import mean_length
+from bertkit.runtime import (collator, predict_in_order, resolve_runtime, resume_point, runtime_record,
+                             tokens_per_second)
 
 log = logging.getLogger("run_imdb")
 
@@ -144,7 +144,7 @@ def main():
         tr = trainer.train(resume_from_checkpoint=resume_point(training_args))
         timing.update(train_seconds=round(time.perf_counter() - t0, 2),
                       train_samples_per_second=tr.metrics.get("train_samples_per_second"), train_loss=tr.metrics.get("train_loss"),
-                      train_tokens_per_second=round(tr.metrics["train_samples_per_second"] * mean_length(enc["train"]), 1))
+                      train_tokens_per_second=tokens_per_second(tr.metrics, enc["train"]))
         trainer.save_model()
         if trainer.is_world_process_zero():
             (Path(training_args.output_dir) / "training_args.bin").unlink(missing_ok=True)  # a pickle; JSON has it

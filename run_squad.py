@@ -25,7 +25,7 @@ from bertkit.errors import UserError, exit_on_user_error
 from bertkit.inference import demo, describe
 from bertkit.modeling import load_qa_model, model_provenance, resolve_model
 from bertkit.report import provenance, relpath, write_json_atomic
-from bertkit.runtime import collator, resolve_runtime, resume_point, runtime_record
+from bertkit.runtime import collator, resolve_runtime, resume_point, runtime_record, tokens_per_second
 
 log = logging.getLogger("run_squad")
 
@@ -69,8 +69,7 @@ def main():
         tr = trainer.train(resume_from_checkpoint=timing["resumed_from_checkpoint"])
         timing["train_seconds"] = round(time.perf_counter() - t0, 2)
         timing["train_samples_per_second"] = tr.metrics.get("train_samples_per_second")
-        # windows/s x mean real (unpadded) window length: the tokens/s that padding-free accounting would give
-        timing["train_tokens_per_second"] = round(tr.metrics["train_samples_per_second"] * S.mean_length(train_feats), 1)
+        timing["train_tokens_per_second"] = tokens_per_second(tr.metrics, train_feats)
         timing["train_loss"] = tr.metrics.get("train_loss")
         trainer.save_model()  # model + tokenizer in output_dir: ask.py and --model_name_or_path take it
         # Trainer also pickles TrainingArguments there; the results JSON holds them, so drop the pickle.

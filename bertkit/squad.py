@@ -118,13 +118,6 @@ def evaluate(trainer, examples, features, data_args, out_dir, write=True):
     return metrics, preds, seconds
 
 
-def mean_length(feats) -> float:
-    """Mean unpadded window length (tokens); Arrow-side, so 130k windows never become Python lists."""
-    import pyarrow.compute as pc
-    col = feats.with_format("arrow")["input_ids"]
-    return pc.mean(pc.list_value_length(col)).as_py() or 0.0
-
-
 def hyperparameters(data_args, training_args) -> dict:
     keys = ["learning_rate", "num_train_epochs", "max_steps", "per_device_train_batch_size", "per_device_eval_batch_size",
             "gradient_accumulation_steps", "warmup_steps", "weight_decay", "lr_scheduler_type", "seed", "data_seed",

@@ -59,10 +59,7 @@ TRAIN=(--do_train --do_eval --num_train_epochs "$EPOCHS" --learning_rate "$LR" -
        --save_strategy steps --save_steps "$SAVE_STEPS" --save_total_limit 2 --logging_steps "$LOGGING_STEPS"
        --disable_tqdm true)
 if [ -n "$MAX_TRAIN_SAMPLES" ]; then TRAIN+=(--max_train_samples "$MAX_TRAIN_SAMPLES"); fi
-if compgen -G "$OUTPUT_DIR/checkpoint-*" > /dev/null; then
-  echo "resuming from the newest checkpoint in $OUTPUT_DIR"
-  TRAIN+=(--resume_from_checkpoint "$OUTPUT_DIR")
-fi
+TRAIN+=("${RESUME_ARGS[@]}")
 # shellcheck disable=SC2206  # EXTRA_ARGS is split into flags on purpose
 run "${LAUNCH[@]}" run_squad.py "${COMMON[@]}" "${SPEED_ARGS[@]}" "${TRAIN[@]}" "${BASELINE_ARGS[@]}" $EXTRA_ARGS \
     --output_dir "$OUTPUT_DIR" --results_file "$OUTPUT_DIR.json"

@@ -36,10 +36,7 @@ ARGS=("${COMMON[@]}" --num_train_epochs "$EPOCHS" --learning_rate "$LR" --warmup
       --per_device_eval_batch_size "$EVAL_BATCH" --eval_strategy epoch --save_strategy epoch --save_total_limit 2
       --load_best_model_at_end true --metric_for_best_model accuracy --logging_steps "$LOGGING_STEPS"
       --output_dir "$OUTPUT_DIR" --results_file "$OUTPUT_DIR.json")
-if compgen -G "$OUTPUT_DIR/checkpoint-*" > /dev/null; then
-  echo "resuming from the newest checkpoint in $OUTPUT_DIR"
-  ARGS+=(--resume_from_checkpoint "$OUTPUT_DIR")
-fi
+ARGS+=("${RESUME_ARGS[@]}")
 echo "+ ${LAUNCH[*]} run_imdb.py ${ARGS[*]} ${SPEED_ARGS[*]} $EXTRA_ARGS"
 # shellcheck disable=SC2086  # EXTRA_ARGS is split into flags on purpose
 "${LAUNCH[@]}" run_imdb.py "${ARGS[@]}" "${SPEED_ARGS[@]}" $EXTRA_ARGS

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Sourced by scripts/*_full.sh after setup_env.sh: the `accelerate launch` prefix (LAUNCH), the per-GPU batch
-# that keeps the recipe's global batch (PER_DEVICE_BATCH x processes x GRAD_ACCUM = GLOBAL_BATCH), the GPU
-# check, and the GPU efficiency flags (SPEED_ARGS). Every knob is an overridable variable:
+# Sourced by scripts/*_full.sh after setup_env.sh, once OUTPUT_DIR and GLOBAL_BATCH are set. Gives the
+# `accelerate launch` prefix (LAUNCH), the per-GPU batch that keeps the recipe's global batch
+# (PER_DEVICE_BATCH x processes x GRAD_ACCUM = GLOBAL_BATCH), the GPU check, the GPU efficiency flags
+# (SPEED_ARGS) and RESUME_ARGS. Every knob is an overridable variable:
 ACCELERATE_CONFIG="${ACCELERATE_CONFIG:-scripts/accelerate/single_gpu_bf16.yaml}"
 NUM_PROCESSES="${NUM_PROCESSES:-}"       # default: num_processes in ACCELERATE_CONFIG (the total over all machines)
 NUM_MACHINES="${NUM_MACHINES:-}"         # multi-machine: these override the config (see scripts/accelerate/multi_node.yaml)
@@ -66,6 +67,13 @@ SPEED_ARGS=(--precision "$PRECISION" --attn_implementation "$ATTN" --optim "$OPT
             --per_device_train_batch_size "$PER_DEVICE_BATCH" --gradient_accumulation_steps "$GRAD_ACCUM")
 if [ -n "$PAD_TO_MULTIPLE_OF" ]; then SPEED_ARGS+=(--pad_to_multiple_of "$PAD_TO_MULTIPLE_OF"); fi
 if [ -n "$TF32" ]; then SPEED_ARGS+=(--tf32 "$TF32"); fi
+
+# A rerun with the same RUN_NAME (OUTPUT_DIR) goes on from its newest checkpoint.
+RESUME_ARGS=()
+if compgen -G "$OUTPUT_DIR/checkpoint-*" > /dev/null; then
+  echo "resuming from the newest checkpoint in $OUTPUT_DIR"
+  RESUME_ARGS=(--resume_from_checkpoint "$OUTPUT_DIR")
+fi
 
 # Only machine 0 holds the results when machines do not share a filesystem.
 is_main_machine() { [ -z "$MACHINE_RANK" ] || [ "$MACHINE_RANK" = 0 ]; }
