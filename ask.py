@@ -37,7 +37,7 @@ def main():
         context = a.context if a.context is not None else DEMO["context"]
     if not context.strip() or not a.question.strip():
         raise UserError("question and context must both be non-empty")
-    tok, model = load_qa_model(resolve_model(a.model), seed=0)
+    tok, model = load_qa_model(resolve_model(a.model), seed=0)  # fp32 on the CPU, whatever the checkpoint's dtype
     r = answer(model, tok, [a.question], [context], a.max_seq_length, a.doc_stride, null_score_diff_threshold=a.threshold)[0]
     print(json.dumps(r, indent=2, ensure_ascii=False) if a.json else describe(r))
 

@@ -12,7 +12,7 @@ import torch
 
 from bertkit.errors import UserError, exit_on_user_error
 from bertkit.imdb import encode
-from bertkit.modeling import resolve_model
+from bertkit.modeling import load_classifier, resolve_model
 
 
 def main():
@@ -30,10 +30,9 @@ def main():
     text = Path(a.text_file).read_text(encoding="utf-8") if a.text_file else a.text
     if not text.strip():
         raise UserError("the review is empty")
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-    path = resolve_model(a.model)
-    tok = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForSequenceClassification.from_pretrained(path, use_safetensors=True).eval()
+    # fp32 on the CPU whatever dtype the checkpoint was saved in (bf16 matmuls are slow and lossy on CPUs)
+    tok, model = load_classifier(resolve_model(a.model), seed=0)
+    model.eval()
     enc = encode({"text": [text]}, tok, a.max_seq_length, a.truncation)
     with torch.no_grad():
         logits = model(**{k: torch.tensor(v) for k, v in enc.items()}).logits[0]

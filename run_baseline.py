@@ -15,7 +15,7 @@ from bertkit import squad as S
 from bertkit.errors import exit_on_user_error
 from bertkit.inference import demo, describe
 from bertkit.modeling import load_qa_model, model_provenance, resolve_model
-from bertkit.report import provenance, relpath, write_json_atomic
+from bertkit.report import OptionalSteps, provenance, relpath, write_essentials, write_json_atomic
 from bertkit.runtime import collator, resolve_runtime, runtime_record
 from bertkit.scoring import squad_v2_metrics
 
@@ -25,13 +25,15 @@ log = logging.getLogger("run_baseline")
 def main():
     model_args, data_args, training_args = HfArgumentParser(
         (S.ModelArguments, S.DataArguments, TrainingArguments)).parse_args_into_dataclasses()
-    prov = provenance()  # at the start: the code and command that this run used
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    optional = OptionalSteps(log)
+    prov = provenance(optional)  # at the start: the code and command that this run used
     training_args = resolve_runtime(model_args, training_args)
     S.check_outputs(data_args, training_args)
     model_path = resolve_model(model_args.model_name_or_path)
     tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code,
-                                     model_args.attn_implementation)
+                                     model_args.attn_implementation, model_args.model_dtype)
+    model_info = optional("model provenance", model_provenance, model_path, model, default={"name_or_path": model_path})
     _, examples, feats, data_prov, t_pre = S.load_features(data_args, tokenizer, training_args, need_train=False)
     trainer = Trainer(model=model, args=training_args, processing_class=tokenizer,
                       data_collator=collator(tokenizer, model_args, training_args))
@@ -39,18 +41,21 @@ def main():
     no_answer = squad_v2_metrics(examples, {ex["id"]: "" for ex in examples})
     if not trainer.is_world_process_zero():
         return
-    d = demo(model, tokenizer, max_seq_length=data_args.max_seq_length, doc_stride=data_args.doc_stride)
     log.info("baseline metrics: %s", json.dumps({k: round(v, 3) for k, v in metrics.items()}))
     log.info("'no answer' everywhere: exact %.3f f1 %.3f", no_answer["exact"], no_answer["f1"])
-    log.info("demo %r: %s", d["question"], describe(d))
     result = {"task": "squad_v2", "kind": "baseline (no fine-tuning)", "protocol": data_prov["protocol"],
               "protocol_note": data_prov.get("protocol_note"), "command": prov.pop("command"),
-              "model": model_provenance(model_path, model), "data": S.data_record(data_prov, data_args),
-              "hyperparameters": S.hyperparameters(data_args, training_args),
-              "runtime": runtime_record(model_args, training_args, model), "metrics": metrics,
-              "no_answer_metrics": no_answer, "demo": d, "output_dir": relpath(training_args.output_dir),
+              "model": model_info, "data": S.data_record(data_prov, data_args),
+              "hyperparameters": S.hyperparameters(data_args, training_args), "metrics": metrics,
+              "no_answer_metrics": no_answer, "output_dir": relpath(training_args.output_dir),
               "timing": {"preprocess_seconds": round(t_pre, 2), "eval_seconds": round(t_eval, 2),
                          "eval_samples_per_second": round(len(feats) / t_eval, 2)}, **prov}
+    write_essentials(training_args.output_dir, result)  # before anything optional
+    result["runtime"] = optional("runtime record", runtime_record, model_args, training_args, model)
+    d = optional("demo", demo, model, tokenizer, max_seq_length=data_args.max_seq_length, doc_stride=data_args.doc_stride)
+    if d:
+        log.info("demo %r: %s", d["question"], describe(d))
+    result.update(demo=d, warnings=optional.warnings)
     path = S.results_path(data_args, training_args)
     write_json_atomic(path, result)
     log.info("wrote %s", path)

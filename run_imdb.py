@@ -25,7 +25,8 @@ from transformers import HfArgumentParser, Trainer, TrainingArguments
 from bertkit import imdb as I
 from bertkit.errors import UserError, exit_on_user_error
 from bertkit.modeling import ModelArguments, load_classifier, model_provenance, resolve_model
-from bertkit.report import REPO, provenance, relpath, write_json_atomic, write_text_atomic
+from bertkit.report import (REPO, OptionalSteps, provenance, relpath, write_essentials, write_json_atomic,
+                            write_text_atomic)
 from bertkit.runtime import (collator, predict_in_order, resolve_runtime, resume_point, runtime_record,
                              tokens_per_second)
 
@@ -104,8 +105,9 @@ def accuracy(eval_pred):
 def main():
     model_args, data_args, training_args = HfArgumentParser(
         (ModelArguments, DataArguments, TrainingArguments)).parse_args_into_dataclasses()
-    prov = provenance()
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    optional = OptionalSteps(log)
+    prov = provenance(optional)
     if not (training_args.do_train or training_args.do_eval or training_args.do_predict):
         raise UserError("nothing to do: pass --do_train, --do_eval and/or --do_predict")
     training_args = resolve_runtime(model_args, training_args)
@@ -120,7 +122,8 @@ def main():
                         "or choose another --output_dir")
     model_path = resolve_model(model_args.model_name_or_path)
     tok, model = load_classifier(model_path, training_args.seed, 2, I.ID2LABEL, model_args.trust_remote_code,
-                                 model_args.attn_implementation)
+                                 model_args.attn_implementation, model_args.model_dtype)
+    model_info = optional("model provenance", model_provenance, model_path, model, default={"name_or_path": model_path})
     t0 = time.perf_counter()
     with training_args.main_process_first(desc="read + tokenize"):  # one process builds the cache, the rest read it
         splits, data_prov = load_splits(data_args, training_args.data_seed or training_args.seed)
@@ -143,11 +146,11 @@ def main():
         t0 = time.perf_counter()
         tr = trainer.train(resume_from_checkpoint=resume_point(training_args))
         timing.update(train_seconds=round(time.perf_counter() - t0, 2),
-                      train_samples_per_second=tr.metrics.get("train_samples_per_second"), train_loss=tr.metrics.get("train_loss"),
-                      train_tokens_per_second=tokens_per_second(tr.metrics, enc["train"]))
+                      train_samples_per_second=tr.metrics.get("train_samples_per_second"), train_loss=tr.metrics.get("train_loss"))
         trainer.save_model()
         if trainer.is_world_process_zero():
             (Path(training_args.output_dir) / "training_args.bin").unlink(missing_ok=True)  # a pickle; JSON has it
+        timing["train_tokens_per_second"] = optional("tokens/s", tokens_per_second, tr.metrics, enc["train"])
     if training_args.do_eval:
         result["validation_metrics"], _ = predict(trainer, enc["validation"])
         log.info("validation accuracy %.4f", result["validation_metrics"]["accuracy"])
@@ -158,7 +161,7 @@ def main():
         timing["test_samples_per_second"] = round(len(enc["test"]) / (time.perf_counter() - t0), 2)
         log.info("test accuracy %.4f (baseline %.4f)", result["metrics"]["accuracy"], result["baseline_metrics"]["accuracy"])
         if trainer.is_world_process_zero():
-            write_predictions(Path(training_args.output_dir) / "test_predictions.csv", enc["test"], probs)
+            write_predictions(out / "test_predictions.csv", enc["test"], probs)
     if not trainer.is_world_process_zero():
         return
     hp = {k: getattr(training_args, k) for k in ("learning_rate", "num_train_epochs", "per_device_train_batch_size",
@@ -166,17 +169,20 @@ def main():
                                                   "data_seed", "bf16", "fp16", "load_best_model_at_end", "metric_for_best_model")}
     hp.update({k: getattr(data_args, k) for k in ("max_seq_length", "truncation", "max_train_samples", "max_eval_samples",
                                                    "max_predict_samples", "validation_size")})
-    write_json_atomic(results, {"task": "imdb", "protocol": "imdb train/test" + (" (subsets)" if data_args.max_train_samples or data_args.max_predict_samples else ""),
-                                "command": prov.pop("command"), "model": model_provenance(model_path, model),
-                                "data": data_prov, "hyperparameters": hp,
-                                "runtime": runtime_record(model_args, training_args, model), **result,
-                                "output_dir": relpath(training_args.output_dir), "timing": timing,
-                                "loss_log": [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h],
-                                # per-epoch validation under --eval_strategy, and which checkpoint was kept
-                                "validation_log": [{"epoch": h["epoch"], "accuracy": h["eval_accuracy"]}
-                                                   for h in trainer.state.log_history if "eval_accuracy" in h],
-                                "best_checkpoint": relpath(trainer.state.best_model_checkpoint) if trainer.state.best_model_checkpoint else None,
-                                **prov})
+    history = trainer.state.log_history
+    record = {"task": "imdb",
+              "protocol": "imdb train/test" + (" (subsets)" if data_args.max_train_samples or data_args.max_predict_samples else ""),
+              "command": prov.pop("command"), "model": model_info, "data": data_prov, "hyperparameters": hp, **result,
+              "output_dir": relpath(training_args.output_dir), "timing": timing,
+              "loss_log": [{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h],
+              # per-epoch validation under --eval_strategy, and which checkpoint was kept
+              "validation_log": [{"epoch": h["epoch"], "accuracy": h["eval_accuracy"]} for h in history if "eval_accuracy" in h],
+              "best_checkpoint": relpath(trainer.state.best_model_checkpoint) if trainer.state.best_model_checkpoint else None,
+              **prov}
+    write_essentials(out, record)  # model, predictions, metrics: on disk before anything optional
+    record["runtime"] = optional("runtime record", runtime_record, model_args, training_args, trainer.model)
+    record["warnings"] = optional.warnings
+    write_json_atomic(results, record)
     log.info("wrote %s", results)
 
 

@@ -24,7 +24,7 @@ from bertkit import squad as S
 from bertkit.errors import UserError, exit_on_user_error
 from bertkit.inference import demo, describe
 from bertkit.modeling import load_qa_model, model_provenance, resolve_model
-from bertkit.report import provenance, relpath, write_json_atomic
+from bertkit.report import OptionalSteps, provenance, relpath, write_essentials, write_json_atomic
 from bertkit.runtime import collator, resolve_runtime, resume_point, runtime_record, tokens_per_second
 
 log = logging.getLogger("run_squad")
@@ -39,8 +39,9 @@ def parse_args():
 
 def main():
     model_args, data_args, training_args = parse_args()
-    prov = provenance()  # at the start: the code and command that this run used
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    optional = OptionalSteps(log)
+    prov = provenance(optional)  # at the start: the code and command that this run used
     if not (training_args.do_train or training_args.do_eval):
         raise UserError("nothing to do: pass --do_train and/or --do_eval")
     training_args = resolve_runtime(model_args, training_args)
@@ -53,7 +54,8 @@ def main():
 
     model_path = resolve_model(model_args.model_name_or_path)
     tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code,
-                                     model_args.attn_implementation)
+                                     model_args.attn_implementation, model_args.model_dtype)
+    model_info = optional("model provenance", model_provenance, model_path, model, default={"name_or_path": model_path})
     train_feats, eval_examples, eval_feats, data_prov, t_pre = S.load_features(
         data_args, tokenizer, training_args, need_train=training_args.do_train)
     if baseline and baseline["data"]["eval"]["ids_sha256"] != data_prov["eval"]["ids_sha256"]:
@@ -63,42 +65,43 @@ def main():
     trainer = Trainer(model=model, args=training_args, data_collator=collator(tokenizer, model_args, training_args),
                       processing_class=tokenizer, train_dataset=train_feats)
     timing = {"preprocess_seconds": round(t_pre, 2)}
+    loss_log = None
     if training_args.do_train:
         t0 = time.perf_counter()
         timing["resumed_from_checkpoint"] = resume_point(training_args)
         tr = trainer.train(resume_from_checkpoint=timing["resumed_from_checkpoint"])
         timing["train_seconds"] = round(time.perf_counter() - t0, 2)
         timing["train_samples_per_second"] = tr.metrics.get("train_samples_per_second")
-        timing["train_tokens_per_second"] = tokens_per_second(tr.metrics, train_feats)
         timing["train_loss"] = tr.metrics.get("train_loss")
         trainer.save_model()  # model + tokenizer in output_dir: ask.py and --model_name_or_path take it
         # Trainer also pickles TrainingArguments there; the results JSON holds them, so drop the pickle.
         if trainer.is_world_process_zero():
             (Path(training_args.output_dir) / "training_args.bin").unlink(missing_ok=True)
+        timing["train_tokens_per_second"] = optional("tokens/s", tokens_per_second, tr.metrics, train_feats)
         loss_log = [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
     metrics = None
-    if training_args.do_eval:
+    if training_args.do_eval:  # writes the prediction files
         metrics, _, t_eval = S.evaluate(trainer, eval_examples, eval_feats, data_args, training_args.output_dir)
         timing["eval_seconds"] = round(t_eval, 2)
         timing["eval_samples_per_second"] = round(len(eval_feats) / t_eval, 2)
         log.info("eval metrics: %s", json.dumps({k: round(v, 3) for k, v in metrics.items()}))
     if not trainer.is_world_process_zero():
         return
-    d = demo(trainer.model, tokenizer, max_seq_length=data_args.max_seq_length, doc_stride=data_args.doc_stride)
-    log.info("demo %r: %s", d["question"], describe(d))
     result = {"task": "squad_v2", "kind": "fine-tuned" if training_args.do_train else "evaluated",
               "protocol": data_prov["protocol"], "protocol_note": data_prov.get("protocol_note"),
-              "command": prov.pop("command"),
-              "model": model_provenance(model_path, model),
+              "command": prov.pop("command"), "model": model_info,
               "data": S.data_record(data_prov, data_args),
               "hyperparameters": S.hyperparameters(data_args, training_args),
-              "runtime": runtime_record(model_args, training_args, model),
               "metrics": metrics, "baseline_metrics": baseline["metrics"] if baseline else None,
-              "baseline_results": data_args.baseline_results, "demo": d,
-              "demo_baseline": baseline.get("demo") if baseline else None,
-              "output_dir": relpath(training_args.output_dir), "timing": timing,
-              "loss_log": loss_log if training_args.do_train else None,
-              **prov}
+              "baseline_results": data_args.baseline_results,
+              "output_dir": relpath(training_args.output_dir), "timing": timing, "loss_log": loss_log, **prov}
+    write_essentials(training_args.output_dir, result)  # model, predictions, metrics: on disk before anything optional
+    result["runtime"] = optional("runtime record", runtime_record, model_args, training_args, trainer.model)
+    d = optional("demo", demo, trainer.model, tokenizer, max_seq_length=data_args.max_seq_length,
+                 doc_stride=data_args.doc_stride)
+    if d:
+        log.info("demo %r: %s", d["question"], describe(d))
+    result.update(demo=d, demo_baseline=baseline.get("demo") if baseline else None, warnings=optional.warnings)
     path = S.results_path(data_args, training_args)
     write_json_atomic(path, result)
     log.info("wrote %s", path)

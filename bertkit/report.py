@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import os
 import platform
 import shlex
@@ -32,6 +33,15 @@ def write_json_atomic(path, obj, indent=2):
     write_text_atomic(path, json.dumps(obj, indent=indent, ensure_ascii=False) + "\n")
 
 
+def write_essentials(output_dir, result: dict) -> Path:
+    """`<output_dir>/metrics.json`: what a finished run produced (metrics, data, hyperparameters, timings),
+    written before the optional steps, so that a crash or kill in one of them loses nothing measured."""
+    path = Path(output_dir) / "metrics.json"
+    write_json_atomic(path, result)
+    logging.getLogger("bertkit").info("wrote %s", path)
+    return path
+
+
 def git_commit() -> str | None:
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
@@ -58,18 +68,48 @@ def hardware() -> dict:
 
 
 def versions() -> dict:
-    import accelerate, datasets, numpy, torch, transformers
-    return {"python": platform.python_version(), "torch": torch.__version__, "transformers": transformers.__version__,
-            "datasets": datasets.__version__, "accelerate": accelerate.__version__, "numpy": numpy.__version__}
+    import accelerate, datasets, numpy, safetensors, tokenizers, torch, transformers
+    return {"python": platform.python_version(), "torch": torch.__version__, "torch_cuda": torch.version.cuda,
+            "transformers": transformers.__version__, "datasets": datasets.__version__,
+            "accelerate": accelerate.__version__, "tokenizers": tokenizers.__version__,
+            "safetensors": safetensors.__version__, "numpy": numpy.__version__}
 
 
 def command_line() -> str:
     return " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv])
 
 
-def provenance() -> dict:
+class OptionalSteps:
+    """Runs the steps a finished run can do without (provenance, runtime record, demo, tables).
+
+    A failure in one becomes one warning line and an entry under "warnings" in the results JSON, never an
+    exit: hours of training, its model, predictions and metrics must not be lost to a bookkeeping step.
+        optional = OptionalSteps(log)
+        rec = optional("runtime record", runtime_record, model_args, training_args, default=None)
+    """
+
+    def __init__(self, logger=None):
+        self.log = logger or logging.getLogger("bertkit")
+        self.warnings: list[str] = []
+
+    def __call__(self, what, fn, *args, default=None, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as e:  # any failure: this step is optional by definition
+            first = (str(e).strip().splitlines() or [""])[0][:300]
+            msg = f"{what} failed: {type(e).__name__}: {first}"
+            self.log.warning("%s (recorded under 'warnings'; the run's model, predictions and metrics are kept)", msg)
+            self.warnings.append(msg)
+            return default
+
+
+def provenance(optional: OptionalSteps | None = None) -> dict:
+    """Command, hardware, library versions, git commit and time: each part optional (a failure is a warning)."""
+    optional = optional or OptionalSteps()
     launcher = os.environ.get("BERTKIT_LAUNCHER")  # set by scripts/*.sh: the command the user typed
-    return {"command": command_line(), **({"launched_by": launcher} if launcher else {}), "hardware": hardware(), "versions": versions(), "git_commit": git_commit(),
+    return {"command": command_line(), **({"launched_by": launcher} if launcher else {}),
+            "hardware": optional("provenance: hardware", hardware), "versions": optional("provenance: versions", versions),
+            "git_commit": optional("provenance: git commit", git_commit),
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
 
 

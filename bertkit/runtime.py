@@ -104,13 +104,42 @@ def predict_in_order(trainer, dataset, **kwargs):
         trainer.args.train_sampling_strategy = strategy
 
 
+def fp32_precision_state() -> dict:
+    """How fp32 matmuls/convolutions run (ieee, tf32, ...), read through the API that set them; never raises.
+
+    torch >= 2.9 has per-backend `fp32_precision` settings, and transformers' --tf32 sets them. Once the new
+    API is used, the legacy getters (torch.get_float32_matmul_precision(), torch.backends.cuda.matmul.allow_tf32)
+    raise "mix of the legacy and new APIs": on every Ampere-or-newer GPU that crashed the run after training.
+    """
+    import torch
+    b = torch.backends
+    names = {"generic": b, "cuda_matmul": getattr(getattr(b, "cuda", None), "matmul", None),
+             "cudnn": getattr(b, "cudnn", None), "cudnn_conv": getattr(getattr(b, "cudnn", None), "conv", None),
+             "mkldnn": getattr(b, "mkldnn", None)}
+    if hasattr(b, "fp32_precision"):  # the new API: read it, never the legacy getters
+        state = {}
+        for k, obj in names.items():
+            try:
+                v = getattr(obj, "fp32_precision", None)
+            except Exception as e:  # a backend that cannot say: record why, do not fail the run
+                v = f"unreadable ({type(e).__name__})"
+            if v is not None:
+                state[k] = v
+        return {"api": "torch.backends.*.fp32_precision", **state}
+    try:  # torch < 2.9: only the legacy API exists
+        return {"api": "legacy", "float32_matmul_precision": torch.get_float32_matmul_precision(),
+                "cuda_matmul_allow_tf32": torch.backends.cuda.matmul.allow_tf32,
+                "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32}
+    except Exception as e:
+        return {"api": "legacy", "error": f"{type(e).__name__}: {e}".splitlines()[0][:200]}
+
+
 def runtime_record(model_args, training_args, model=None) -> dict:
     """What the run actually used, for the results JSON."""
-    import torch
     a = training_args
     attn = getattr(getattr(model, "config", None), "_attn_implementation", model_args.attn_implementation)
     rec = {"precision": a.mixed_precision if a.mixed_precision in ("bf16", "fp16") else "fp32",
-           "tf32": a.tf32, "float32_matmul_precision": torch.get_float32_matmul_precision(),
+           "tf32": a.tf32, "fp32_precision": fp32_precision_state(),
            "optim": getattr(a.optim, "value", str(a.optim)), "attn_implementation": attn,
            "pad_to_multiple_of": pad_multiple(model_args, a), "train_sampling_strategy": a.train_sampling_strategy,
            "dataloader_num_workers": a.dataloader_num_workers, "dataloader_pin_memory": a.dataloader_pin_memory,
