@@ -170,7 +170,7 @@ def test_launches_that_only_look_distributed_are_refused(tmp_path, tiny_model_di
 def test_throughput_benchmark_writes_its_json(tmp_path, tiny_model_dir):
     """benchmarks/throughput.py runs (a tiny architecture, 2 steps) and records speed, padding and provenance."""
     out = tmp_path / "bench.json"
-    python("benchmarks/throughput.py", "--model", tiny_model_dir, "--max_questions", 40, "--batch_size", 4,
+    python("benchmarks/throughput.py", "--model", tiny_model_dir, "--tokenizer", tiny_model_dir, "--max_questions", 40, "--batch_size", 4,
            "--steps", 2, "--warmup", 1, "--max_seq_length", 128, "--doc_stride", 32, "--sampling", "group_by_length",
            "--output", out)
     r = read(out)
@@ -178,7 +178,19 @@ def test_throughput_benchmark_writes_its_json(tmp_path, tiny_model_dir):
     assert res["samples_per_second"] > 0 and res["tokens_per_second"] <= res["padded_tokens_per_second"]
     assert 0 <= res["epoch_padding_fraction"] < 1 and res["mfu"] is None  # no known peak for a CPU
     assert r["data"]["sha256"].startswith("c64fe26c") and r["settings"]["sampling"] == "group_by_length"
+    assert r["data"]["tokenizer"] == tiny_model_dir  # --tokenizer
     assert all(k in r for k in ("command", "hardware", "versions", "git_commit"))
+    # steady state: one untimed step per padded shape first; the per-step spread reported
+    assert res["steps"] == 2 and res["warmup_shapes"] >= 1 and res["step_ms"]["p10"] <= res["step_ms"]["max"]
+    # the Hugging Face defaults in the same run: fp32, every window padded to max_seq_length, random order
+    hf = r["runs"]["hf_defaults"]
+    assert hf["settings"]["sampling"] == "random" and hf["results"]["mean_padded_length"] == 128
+    assert hf["results"]["warmup_shapes"] == 1 and hf["results"]["padding_fraction"] > res["padding_fraction"]
+    assert r["speedup_vs_hf_defaults"]["tokens_per_second"] == pytest.approx(
+        res["tokens_per_second"] / hf["results"]["tokens_per_second"], rel=1e-2)
     p = subprocess.run([sys.executable, "benchmarks/throughput.py", "--model", tiny_model_dir, "--output", str(out)],
                        cwd=REPO, env=env(), capture_output=True, text=True)
     assert p.returncode == 2 and "exists" in p.stderr  # never overwritten
+    p = subprocess.run([sys.executable, "benchmarks/throughput.py", "--tokenizer", str(tmp_path), "--output",
+                        str(tmp_path / "x.json")], cwd=REPO, env=env(), capture_output=True, text=True)
+    assert p.returncode == 2 and p.stderr.strip().splitlines()[-1].startswith(f"error: --tokenizer {tmp_path}: no tokenizer")
