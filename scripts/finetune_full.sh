@@ -66,6 +66,6 @@ run "${LAUNCH[@]}" run_squad.py "${COMMON[@]}" "${SPEED_ARGS[@]}" "${TRAIN[@]}" 
 
 if is_main_machine; then
   echo "== 3/3 before / after"
-  run python -m bertkit.table "$OUTPUT_DIR.json"
+  optional python -m bertkit.table "$OUTPUT_DIR.json"
   echo "results: $OUTPUT_DIR.json (predictions in $OUTPUT_DIR/)"
 fi

@@ -35,6 +35,6 @@ run python run_squad.py "${COMMON[@]}" "${TRAIN[@]}" --output_dir "$OUTPUT_DIR" 
     --baseline_results "$BASELINE_DIR.json"
 
 echo "== 3/3 before / after"
-run python -m bertkit.table "$OUTPUT_DIR.json"
+optional python -m bertkit.table "$OUTPUT_DIR.json"
 echo "results: $OUTPUT_DIR.json (predictions in $OUTPUT_DIR/)"
 echo "ask it:  python ask.py --model $OUTPUT_DIR --question '...' --context '...'"

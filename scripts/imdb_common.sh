@@ -2,7 +2,8 @@
 # Knobs shared by the IMDB scripts (sourced; a script sets its own defaults for the sizes first).
 MODEL="${MODEL:-bert-base-uncased}"      # falls back to the offline MiniLM when it cannot be loaded
 DATA_DIR="${DATA_DIR:-../shared/data}"
-DATASET="${DATASET:-local}"              # local (DATA_DIR/imdb/*.csv.gz) or a hub name (imdb)
+DATASET="${DATASET:-local}"              # local (IMDB_DIR/{train,test}.csv.gz) or a hub name (imdb)
+IMDB_DIR="${IMDB_DIR:-$DATA_DIR/imdb}"
 MAX_TRAIN_SAMPLES="${MAX_TRAIN_SAMPLES-}"       # empty: every review
 MAX_EVAL_SAMPLES="${MAX_EVAL_SAMPLES-}"         # validation reviews, held out of train
 MAX_PREDICT_SAMPLES="${MAX_PREDICT_SAMPLES-}"   # test reviews: scored before and after fine-tuning
@@ -12,7 +13,7 @@ TRUNCATION="${TRUNCATION:-head_tail}"    # head (first tokens) or head_tail (fir
 SEED="${SEED:-42}"
 
 if [ "$DATASET" = "local" ]; then
-  DATA_ARGS=(--train_file "$DATA_DIR/imdb/train.csv.gz" --test_file "$DATA_DIR/imdb/test.csv.gz")
+  DATA_ARGS=(--train_file "$IMDB_DIR/train.csv.gz" --test_file "$IMDB_DIR/test.csv.gz")
 else
   DATA_ARGS=(--dataset_name "$DATASET")
 fi

@@ -37,10 +37,8 @@ ARGS=("${COMMON[@]}" --num_train_epochs "$EPOCHS" --learning_rate "$LR" --warmup
       --load_best_model_at_end true --metric_for_best_model accuracy --logging_steps "$LOGGING_STEPS"
       --output_dir "$OUTPUT_DIR" --results_file "$OUTPUT_DIR.json")
 ARGS+=("${RESUME_ARGS[@]}")
-echo "+ ${LAUNCH[*]} run_imdb.py ${ARGS[*]} ${SPEED_ARGS[*]} $EXTRA_ARGS"
 # shellcheck disable=SC2086  # EXTRA_ARGS is split into flags on purpose
-"${LAUNCH[@]}" run_imdb.py "${ARGS[@]}" "${SPEED_ARGS[@]}" $EXTRA_ARGS
+run "${LAUNCH[@]}" run_imdb.py "${ARGS[@]}" "${SPEED_ARGS[@]}" $EXTRA_ARGS
 if is_main_machine; then
-  echo "+ python -m bertkit.table $OUTPUT_DIR.json"
-  python -m bertkit.table "$OUTPUT_DIR.json"
+  optional python -m bertkit.table "$OUTPUT_DIR.json"
 fi

@@ -23,7 +23,5 @@ OUTPUT_DIR="${OUTPUT_DIR:-results/$RUN_NAME}"
 ARGS=("${COMMON[@]}" --num_train_epochs "$EPOCHS" --learning_rate "$LR" --warmup_steps "$WARMUP"
       --per_device_train_batch_size "$BATCH" --per_device_eval_batch_size 64 --save_strategy epoch
       --save_total_limit 1 --logging_steps 20 --output_dir "$OUTPUT_DIR" --results_file "$OUTPUT_DIR.json")
-echo "+ python run_imdb.py ${ARGS[*]}"
-python run_imdb.py "${ARGS[@]}"
-echo "+ python -m bertkit.table $OUTPUT_DIR.json"
-python -m bertkit.table "$OUTPUT_DIR.json"
+run python run_imdb.py "${ARGS[@]}"
+optional python -m bertkit.table "$OUTPUT_DIR.json"

@@ -54,7 +54,10 @@ fi
 echo "batch: $PER_DEVICE_BATCH per process x $NUM_PROCESSES processes x $GRAD_ACCUM accumulation" \
      "= $((PER_DEVICE_BATCH * NUM_PROCESSES * GRAD_ACCUM)) (recipe: $GLOBAL_BATCH)"
 
-LAUNCH=(accelerate launch --config_file "$ACCELERATE_CONFIG" --num_processes "$NUM_PROCESSES")
+# `accelerate launch` where the CLI belongs to this python; else the same through python -m (wheels on PYTHONPATH)
+if [ -x "$(dirname "$(command -v python)")/accelerate" ]; then ACCELERATE=(accelerate launch)
+else ACCELERATE=(python -m accelerate.commands.launch); fi
+LAUNCH=("${ACCELERATE[@]}" --config_file "$ACCELERATE_CONFIG" --num_processes "$NUM_PROCESSES")
 if [ -n "$NUM_MACHINES" ]; then LAUNCH+=(--num_machines "$NUM_MACHINES"); fi
 if [ -n "$MACHINE_RANK" ]; then LAUNCH+=(--machine_rank "$MACHINE_RANK"); fi
 if [ -n "$MAIN_PROCESS_IP" ]; then LAUNCH+=(--main_process_ip "$MAIN_PROCESS_IP"); fi

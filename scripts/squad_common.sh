@@ -19,5 +19,3 @@ esac
 COMMON=(--model_name_or_path "$MODEL" "${DATA_ARGS[@]}" --max_seq_length "$MAX_SEQ_LENGTH" --doc_stride "$DOC_STRIDE"
         --seed "$SEED" --per_device_eval_batch_size "$EVAL_BATCH" --report_to none)
 if [ -n "$MAX_EVAL_SAMPLES" ]; then COMMON+=(--max_eval_samples "$MAX_EVAL_SAMPLES"); fi
-
-run() { echo "+ $*"; "$@"; }
