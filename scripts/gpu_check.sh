@@ -38,13 +38,19 @@ done
 if [ -e "$SUMMARY" ] || [ -e "$RUN_DIR" ]; then
   echo "error: $SUMMARY or $RUN_DIR exists; choose another RUN_NAME (results are never overwritten)" >&2; exit 2
 fi
-mkdir -p "$RUN_DIR"
+resolve_model() {  # the model must be there, offline, before any step; its folder holds the benchmark's tokenizer
+  python -c "import sys; from bertkit.errors import exit_on_user_error; from bertkit.modeling import resolve_model
+exit_on_user_error(lambda: print(resolve_model(sys.argv[1])))" "$1"
+}
 
 if [ "$DRY" = 1 ]; then
-  # The same wiring on a CPU: a tiny random BERT stored in bf16 (as the kit's MiniLM), tiny sizes.
-  MODEL="${MODEL:-$RUN_DIR/tiny_bf16}"
-  if [ ! -d "$MODEL" ]; then
-    run python -m bertkit.gpu_check tiny-model "$MODEL" --tokenizer "$(python -c 'from bertkit.modeling import offline_minilm_path as p; print(p() or "")')"
+  # The same wiring on a CPU, tiny sizes; by default a tiny random BERT stored in bf16 (as the kit's MiniLM).
+  if [ -n "${MODEL:-}" ]; then TOKENIZER="$(resolve_model "$MODEL")" || exit 2; fi
+  mkdir -p "$RUN_DIR"
+  if [ -z "${MODEL:-}" ]; then
+    MODEL="$RUN_DIR/tiny_bf16"
+    run python -m bertkit.gpu_check tiny-model "$MODEL" --tokenizer "$(resolve_model minilm)"
+    TOKENIZER="$MODEL"
   fi
   export ALLOW_CPU=1 WORKERS=0 PIN_MEMORY=false
   SQUAD_SIZES=(MAX_TRAIN_SAMPLES=40 MAX_EVAL_SAMPLES=30 MAX_SEQ_LENGTH=128 DOC_STRIDE=32 EPOCHS=1 GLOBAL_BATCH=8 EVAL_BATCH=16)
@@ -53,13 +59,13 @@ if [ "$DRY" = 1 ]; then
   BENCH_SIZES=(--model "$MODEL" --max_questions 40 --batch_size 4 --steps 3 --max_seq_length 128 --doc_stride 32)
 else
   MODEL="${MODEL:-minilm}"
+  TOKENIZER="$(resolve_model "$MODEL")" || exit 2
+  mkdir -p "$RUN_DIR"
   # The recipe measured on an H100 (issue 8): every dev-split eval question, 3 epochs at 1e-4, batch 32.
   SQUAD_SIZES=(MAX_EVAL_SAMPLES= LR="${SQUAD_LR:-1e-4}" EPOCHS="${SQUAD_EPOCHS:-3}" GLOBAL_BATCH="${SQUAD_BATCH:-32}")
   IMDB_SIZES=()                              # imdb_full.sh's recipe on the sample (2e-5, up to 4 epochs, 512 tokens)
   BENCH_SIZES=()                             # bert-base architecture, batch 32, 200 steps or 60 s per set-up
 fi
-# the folder of a model named minilm (the pip package's): the benchmark's tokenizer
-TOKENIZER="$(python -c "from bertkit.modeling import resolve_model; print(resolve_model('$MODEL'))" 2>/dev/null || echo "$MODEL")"
 
 step() {  # step NAME command...: run it with its output in NAME.log, record exit code and seconds; never stop here
   local name="$1"; shift

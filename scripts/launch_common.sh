@@ -12,6 +12,7 @@ MAIN_PROCESS_PORT="${MAIN_PROCESS_PORT:-}"
 GRAD_ACCUM="${GRAD_ACCUM:-1}"
 PER_DEVICE_BATCH="${PER_DEVICE_BATCH:-}" # default: GLOBAL_BATCH / (NUM_PROCESSES x GRAD_ACCUM)
 PRECISION="${PRECISION:-auto}"           # auto = bf16 on a bf16 GPU (and what the config asks), else fp32
+MODEL_DTYPE="${MODEL_DTYPE:-float32}"    # weights as trained: fp32 master weights whatever the checkpoint holds
 ATTN="${ATTN:-sdpa}"                     # PyTorch scaled_dot_product_attention (flash / memory-efficient kernels)
 PAD_TO_MULTIPLE_OF="${PAD_TO_MULTIPLE_OF:-}"   # default: 8 under bf16/fp16 on a GPU
 SAMPLING="${SAMPLING:-group_by_length}"  # batches of similar length: less padding under dynamic padding
@@ -64,7 +65,7 @@ if [ -n "$MAIN_PROCESS_IP" ]; then LAUNCH+=(--main_process_ip "$MAIN_PROCESS_IP"
 if [ -n "$MAIN_PROCESS_PORT" ]; then LAUNCH+=(--main_process_port "$MAIN_PROCESS_PORT"); fi
 export BERTKIT_LAUNCH="${LAUNCH[*]}"     # recorded in the results JSON (runtime.launch)
 
-SPEED_ARGS=(--precision "$PRECISION" --attn_implementation "$ATTN" --optim "$OPTIM"
+SPEED_ARGS=(--precision "$PRECISION" --model_dtype "$MODEL_DTYPE" --attn_implementation "$ATTN" --optim "$OPTIM"
             --train_sampling_strategy "$SAMPLING" --dataloader_num_workers "$WORKERS"
             --dataloader_pin_memory "$PIN_MEMORY" --torch_compile "$TORCH_COMPILE" --ddp_find_unused_parameters false
             --per_device_train_batch_size "$PER_DEVICE_BATCH" --gradient_accumulation_steps "$GRAD_ACCUM")
