@@ -18,8 +18,9 @@ if [ "$VENV" = system ]; then
     echo "error: VENV=system but $PYTHON is not on PATH; set PYTHON=/path/to/python3" >&2
     exit 2
   fi
-  mkdir -p "$ROOT/.cache/bin"
-  ln -sf "$(command -v "$PYTHON")" "$ROOT/.cache/bin/python"
+  mkdir -p "$ROOT/.cache/bin"   # a wrapper, not a link: a linked venv python would lose its venv
+  printf '#!/bin/sh\nexec "%s" "$@"\n' "$(command -v "$PYTHON")" > "$ROOT/.cache/bin/python"
+  chmod +x "$ROOT/.cache/bin/python"
   export PATH="$ROOT/.cache/bin:$PATH"
 elif [ "$VENV" = "$ROOT/.venv" ] || [ -f "$VENV/.requirements.sha256" ]; then  # ours: create or update it
   if [ ! -x "$VENV/bin/python" ] || [ ! -f "$VENV/.requirements.sha256" ] \

@@ -85,3 +85,38 @@ def test_refuses_to_overwrite_and_names_missing_data(dry, tmp_path):
     p = subprocess.run(["bash", "scripts/gpu_check.sh"], cwd=REPO, env=env, capture_output=True, text=True)
     assert p.returncode == 2 and p.stderr.strip().startswith("error:") and "dev-v2.0.json.gz not found" in p.stderr
     assert not (d / "other").exists()
+
+
+def _wheel(folder: Path, name="bertkit_probe", version="1.0") -> Path:
+    """A minimal pure-Python wheel (module + dist-info), built here: what WHEELS= installs."""
+    import zipfile
+    whl = folder / f"{name}-{version}-py3-none-any.whl"
+    info = f"{name}-{version}.dist-info"
+    files = {f"{name}.py": "VALUE = 42\n", f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    files[f"{info}/RECORD"] = "".join(f"{k},,\n" for k in files) + f"{info}/RECORD,,\n"
+    with zipfile.ZipFile(whl, "w") as z:
+        for k, v in files.items():
+            z.writestr(k, v)
+    return whl
+
+
+def test_an_existing_environment_is_used_as_is_with_wheels_for_what_it_lacks(tmp_path):
+    """VENV=system (a GPU image's python3) + WHEELS: nothing created or downloaded; a missing package is one line."""
+    import sys
+    _wheel(tmp_path)
+    env = {**os.environ, "VENV": "system", "PYTHON": sys.executable, "WHEELS": str(tmp_path)}
+    probe = 'source scripts/setup_env.sh && python -c "import bertkit_probe, sys; print(bertkit_probe.VALUE, sys.executable)"'
+    p = subprocess.run(["bash", "-c", probe], cwd=REPO, env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.stdout.split()[-2:] == ["42", sys.executable] and "--no-index --no-deps" in p.stdout
+    # a python without the project's packages: one error line naming them
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    p = subprocess.run(["bash", "-c", "source scripts/setup_env.sh"], cwd=REPO, capture_output=True, text=True,
+                       env={**os.environ, "VENV": str(bare)})
+    assert p.returncode == 2 and p.stderr.strip().startswith("error: the Python environment") and "lacks: torch" in p.stderr
+    assert not (bare / ".requirements.sha256").exists()  # the user's environment was not installed into
+    p = subprocess.run(["bash", "-c", "source scripts/setup_env.sh"], cwd=REPO, capture_output=True, text=True,
+                       env={**os.environ, "VENV": str(tmp_path / "nope")})
+    assert p.returncode == 2 and "is not a virtual environment" in p.stderr and len(p.stderr.strip().splitlines()) == 1
