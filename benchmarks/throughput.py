@@ -11,7 +11,7 @@ each step is forward + backward + optimizer step, as in training. Two set-ups ar
 Both use the Trainer's default optimizer (torch AdamW, fused). Steady state: one untimed step for every
 padded batch shape the timed window will meet (kernel selection, allocator), plus --warmup steps, then
 --steps timed steps or --max_seconds, whichever comes first; the per-step spread is reported. The timed
-batches are spread evenly over an epoch's batch order (then shuffled), so their lengths stand for the epoch's.
+batches are a seeded random sample of an epoch's batches, so their lengths stand for the epoch's.
     python benchmarks/throughput.py                                        # bert-base, on a GPU
     python benchmarks/throughput.py --tokenizer path/to/bert-uncased-folder --batch_size 64
     python benchmarks/throughput.py --model minilm --batch_size 8 --steps 30 --no_warmup_every_shape   # a CPU
@@ -171,11 +171,11 @@ def measure(a, cfg, device, rows, collate, batches, bf16: bool, tf32: bool, comp
     model = BertForQuestionAnswering(cfg).to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=3e-5, fused=True)  # the Trainer's default (adamw_torch_fused)
     fwd = torch.compile(model) if compile_model else model
-    # Timed batches: evenly spaced through the epoch's batch order, so that their lengths stand for the epoch's
-    # (the length-grouped order puts the longest batches first), in a seeded random order, so that a window cut
-    # short by --max_seconds is still a fair sample. Collated up front: time the model, not Python.
-    picked = batches[::max(1, len(batches) // a.steps)][:a.steps]
-    picked = [picked[i] for i in np.random.default_rng(a.seed).permutation(len(picked))]
+    # Timed batches: a seeded random sample of the epoch's batches, so that their lengths stand for the epoch's.
+    # Not the first ones (the length-grouped order puts the longest batch first) nor every k-th (k can fall in
+    # step with its 50-batch megabatches, each sorted longest first); a window cut short stays a fair sample.
+    # Collated up front: time the model, not Python.
+    picked = [batches[i] for i in np.random.default_rng(a.seed).choice(len(batches), min(a.steps, len(batches)), replace=False)]
     steps = [{n: t.to(device, non_blocking=True) for n, t in collate([rows[int(i)] for i in idx]).items()}
              for idx in picked]
 
