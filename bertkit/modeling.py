@@ -64,28 +64,18 @@ def weights_file(name_or_path: str) -> str | None:
         return None
 
 
-def checkpoint_dtype(name_or_path: str) -> str | None:
-    """The dtype the weights are stored in (read from the safetensors header, no tensor loaded), else config's."""
-    wf = weights_file(name_or_path)
-    if wf:
-        try:
-            with open(wf, "rb") as f:
-                header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
-            kinds = sorted({v["dtype"] for k, v in header.items() if k != "__metadata__" and v["dtype"][0] in "FB"})
-            return "+".join(_SAFETENSORS_DTYPES.get(k, k) for k in kinds) or None
-        except (OSError, ValueError, KeyError, struct.error):
-            pass
-    cfg = Path(name_or_path) / "config.json"
-    if cfg.is_file():
-        try:
-            c = json.loads(cfg.read_text())
-            return c.get("dtype") or c.get("torch_dtype")
-        except ValueError:
-            return None
-    return None
-
-
 _SAFETENSORS_DTYPES = {"F32": "float32", "BF16": "bfloat16", "F16": "float16", "F64": "float64"}
+
+
+def checkpoint_dtype(name_or_path: str) -> str | None:
+    """The dtype the weights are stored in, read from the safetensors header (no tensor loaded)."""
+    wf = weights_file(name_or_path)
+    if not wf:
+        return None
+    with open(wf, "rb") as f:
+        header = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+    kinds = sorted({v["dtype"] for k, v in header.items() if k != "__metadata__" and v["dtype"][0] in "FB"})
+    return "+".join(_SAFETENSORS_DTYPES.get(k, k) for k in kinds) or None
 
 
 def load_dtype(model_dtype: str):

@@ -82,7 +82,8 @@ step squad env "${SQUAD_SIZES[@]}" MODEL="$MODEL" DATA_DIR="$DATA_DIR" DATASET=d
      bash scripts/finetune_full.sh
 step imdb env "${IMDB_SIZES[@]}" MODEL="$MODEL" IMDB_DIR="$IMDB_DIR" DATASET=local OUTPUT_DIR="$RUN_DIR/imdb" \
      BERTKIT_LAUNCHER="$BERTKIT_LAUNCHER" bash scripts/imdb_full.sh
-step throughput python benchmarks/throughput.py "${BENCH_SIZES[@]}" --tokenizer "$TOKENIZER" --data_dir "$DATA_DIR" \
+# shellcheck disable=SC2086  # BENCH_ARGS: more benchmark flags (e.g. "--batch_size 64"), split on purpose
+step throughput python benchmarks/throughput.py "${BENCH_SIZES[@]}" ${BENCH_ARGS:-} --tokenizer "$TOKENIZER" --data_dir "$DATA_DIR" \
      --output "$RUN_DIR/throughput.json"
 
 DRY_FLAG=(); if [ "$DRY" = 1 ]; then DRY_FLAG=(--dry); fi
