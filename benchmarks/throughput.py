@@ -33,6 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bertkit.datafiles import data_dir, hint_for  # noqa: E402
 from bertkit.errors import UserError, exit_on_user_error  # noqa: E402
 from bertkit.report import REPO, provenance, write_json_atomic  # noqa: E402
 
@@ -49,7 +50,7 @@ def parse_args(argv=None):
                    "(its config.json; weights are not loaded)")
     p.add_argument("--tokenizer", default=None, help="a folder with a BERT uncased vocabulary (tokenizer.json or "
                    "vocab.txt); default: the offline MiniLM's, else --model's folder")
-    p.add_argument("--data_dir", default=str(REPO.parent / "shared" / "data"))
+    p.add_argument("--data_dir", default=str(data_dir()), help="DATA_DIR, else ../shared/data, else data/")
     p.add_argument("--max_seq_length", type=int, default=384)
     p.add_argument("--doc_stride", type=int, default=128)
     p.add_argument("--max_questions", type=int, default=None, help="tokenise only this many dev questions (quick checks)")
@@ -112,7 +113,7 @@ def squad_windows(data_dir: str, tok_path: str, max_seq_length: int, doc_stride:
     from bertkit.squad import DataArguments
     dev = Path(data_dir) / "squad_v2" / "dev-v2.0.json.gz"
     if not dev.is_file():
-        raise UserError(f"{dev} not found; pass --data_dir (the folder holding squad_v2/dev-v2.0.json.gz)")
+        raise UserError(f"{dev} not found; pass --data_dir (the folder holding squad_v2/dev-v2.0.json.gz){hint_for(dev)}")
     tok = AutoTokenizer.from_pretrained(tok_path)
     check_fast(tok)
     feats, _ = featurize(D.limit_questions(D.squad_file_dataset(str(dev)), max_questions, seed=0), tok, True,

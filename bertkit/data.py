@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 from datasets import Dataset, Features, Sequence, Value
 
+from .datafiles import hint_for
 from .errors import UserError
 
-DEFAULT_DATA_DIR = os.environ.get("DATA_DIR", str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
 OFFICIAL_QUESTIONS = {"train": 130_319, "validation": 11_873}  # train-v2.0.json, dev-v2.0.json
 DEV_SPLIT = {"train_articles": (0, 24), "eval_articles": (25, 34)}  # inclusive, in file order
 
@@ -44,7 +44,7 @@ def _open_text(path: str):
 def read_squad_rows(path: str) -> list[dict]:
     """Parse official nested JSON or flat JSONL into flat rows; one clear error on bad input."""
     if not Path(path).is_file():
-        raise UserError(f"data file not found: {path} (set DATA_DIR or pass --train_file/--validation_file)")
+        raise UserError(f"data file not found: {path} (pass the right --train_file/--validation_file){hint_for(path)}")
     with _open_text(path) as f:
         text = f.read()
     try:
@@ -132,7 +132,7 @@ def load_squad(dataset_name=None, dataset_config_name=None, train_file=None, val
     """Return ({'train': Dataset|None, 'validation': Dataset}, provenance dict)."""
     for flag, path in (("--train_file", train_file), ("--validation_file", validation_file)):
         if path and not Path(path).is_file():
-            raise UserError(f"data file not found: {path} ({flag}); set DATA_DIR or pass the right path")
+            raise UserError(f"data file not found: {path} ({flag}); pass the right path{hint_for(path)}")
     if protocol == "dev-split":
         if train_file:
             raise UserError("--protocol dev-split trains on dev articles 0-24; drop --train_file or the protocol")

@@ -15,6 +15,7 @@ import numpy as np
 from datasets import ClassLabel, Dataset, Features, Value
 
 from .data import sha256_file
+from .datafiles import hint_for
 from .errors import UserError
 
 ID2LABEL = {0: "negative", 1: "positive"}
@@ -38,7 +39,7 @@ def _records(path: str):
 def read_labelled(path: str, text_column="text", label_column="label") -> list[dict]:
     """Rows {id, text, label 0/1}; labels 0/1 or neg/pos/negative/positive, anything else is an error."""
     if not Path(path).is_file():
-        raise UserError(f"data file not found: {path} (set DATA_DIR or pass --train_file/--test_file)")
+        raise UserError(f"data file not found: {path} (pass the right --train_file/--test_file){hint_for(path)}")
     rows = []
     for line, r in _records(path):
         if text_column not in r or label_column not in r:
@@ -60,7 +61,7 @@ def _gen(path, sha256, text_column, label_column):  # sha256 keys the on-disk ca
 
 def labelled_dataset(path: str, text_column="text", label_column="label") -> Dataset:
     if not Path(path).is_file():
-        raise UserError(f"data file not found: {path} (set DATA_DIR or pass --train_file/--test_file)")
+        raise UserError(f"data file not found: {path} (pass the right --train_file/--test_file){hint_for(path)}")
     return Dataset.from_generator(_gen, features=FEATURES, gen_kwargs={
         "path": str(Path(path).resolve()), "sha256": sha256_file(path), "text_column": text_column,
         "label_column": label_column})

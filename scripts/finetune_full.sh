@@ -6,8 +6,9 @@
 #   ACCELERATE_CONFIG=scripts/accelerate/multi_node.yaml NUM_MACHINES=2 NUM_PROCESSES=16 MACHINE_RANK=0 \
 #     MAIN_PROCESS_IP=10.0.0.1 RUN_NAME=squad_full_a bash scripts/finetune_full.sh       # on each machine
 #   sbatch scripts/accelerate/slurm_squad_full.sbatch                                # SLURM, several machines
-# Data: DATASET=squad_v2 (downloaded from the hub), DATASET=files TRAIN_FILE=.../train-v2.0.json
-# VALIDATION_FILE=.../dev-v2.0.json (offline, the official files), or DATASET=dev-split (offline protocol).
+# Data: DATASET=squad_v2 (downloaded from the hub), DATASET=official (the official train + dev files in
+# DATA_DIR, fetched from the SQuAD site and verified if missing), DATASET=files TRAIN_FILE=.../train-v2.0.json
+# VALIDATION_FILE=.../dev-v2.0.json (your copies), or DATASET=dev-split (offline protocol).
 # Launch knobs (GPU count, batch split, precision, ...): scripts/launch_common.sh. No GPU: refuses unless ALLOW_CPU=1.
 #
 # Recipe: the SQuAD 2.0 fine-tuning command of the BERT authors (github.com/google-research/bert, README,
@@ -41,6 +42,7 @@ OUTPUT_DIR="${OUTPUT_DIR:-results/$RUN_NAME}"
 BASELINE_DIR="${BASELINE_DIR:-${OUTPUT_DIR}_baseline}"
 EXTRA_ARGS="${EXTRA_ARGS:-}"                # more run_squad.py flags, e.g. "--max_steps 100"
 source scripts/launch_common.sh
+need_data "${DATA_ITEMS[@]}"               # DATASET=dev-split / official: fetched and verified if missing
 
 BASELINE_ARGS=()
 if [ "$BASELINE" = 1 ]; then

@@ -26,7 +26,7 @@ source scripts/setup_env.sh
 export -n WHEELS   # installed once above (PYTHONPATH carries them); the steps' scripts need not install again
 export BERTKIT_LAUNCHER="${BERTKIT_LAUNCHER:-bash scripts/$(basename "$0")}"
 
-DATA_DIR="${DATA_DIR:-../shared/data}"
+DATA_DIR="${DATA_DIR:-$(python -m bertkit.fetch --where)}"
 IMDB_DIR="${IMDB_DIR:-$DATA_DIR/imdb}"
 RUN_NAME="${RUN_NAME:-gpu_check_$([ "$DRY" = 1 ] && echo dry_)$(date +%Y%m%d_%H%M%S)}"
 RESULTS="${RESULTS:-results/gpu_check}"

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Knobs shared by the IMDB scripts (sourced; a script sets its own defaults for the sizes first).
+# The laptop script sets MODEL first (scripts/laptop_model.sh: the offline MiniLM unless you set it).
 MODEL="${MODEL:-bert-base-uncased}"      # falls back to the offline MiniLM when it cannot be loaded
-DATA_DIR="${DATA_DIR:-../shared/data}"
+DATA_DIR="${DATA_DIR:-$(python -m bertkit.fetch --where)}"   # else ../shared/data if it exists, else data/
 DATASET="${DATASET:-local}"              # local (IMDB_DIR/{train,test}.csv.gz) or a hub name (imdb)
-IMDB_DIR="${IMDB_DIR:-$DATA_DIR/imdb}"
+DATA_ITEMS=()                            # what need_data fetches / verifies in DATA_DIR before the first step
+if [ "$DATASET" = local ] && [ -z "${IMDB_DIR:-}" ]; then
+  DATA_ITEMS=(imdb)                      # the official reviews in DATA_DIR/imdb, fetched if missing
+fi
+IMDB_DIR="${IMDB_DIR:-$DATA_DIR/imdb}"   # set it to use your own {train,test}.csv.gz as they are
 MAX_TRAIN_SAMPLES="${MAX_TRAIN_SAMPLES-}"       # empty: every review
 MAX_EVAL_SAMPLES="${MAX_EVAL_SAMPLES-}"         # validation reviews, held out of train
 MAX_PREDICT_SAMPLES="${MAX_PREDICT_SAMPLES-}"   # test reviews: scored before and after fine-tuning

@@ -30,6 +30,7 @@ RUN_NAME="${RUN_NAME:-imdb_full_$(date +%Y%m%d_%H%M%S)}"
 OUTPUT_DIR="${OUTPUT_DIR:-results/$RUN_NAME}"
 EXTRA_ARGS="${EXTRA_ARGS:-}"             # more run_imdb.py flags
 source scripts/launch_common.sh
+need_data "${DATA_ITEMS[@]}"               # DATASET=local: the reviews fetched and verified if missing
 
 # Validation after every epoch; the best epoch's weights are the ones tested and saved (Sun et al.).
 ARGS=("${COMMON[@]}" --num_train_epochs "$EPOCHS" --learning_rate "$LR" --warmup_steps "$WARMUP"

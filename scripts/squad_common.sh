@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # Knobs shared by the SQuAD scripts (sourced): the model, the data and the evaluation questions.
+# The laptop scripts set MODEL first (scripts/laptop_model.sh: the offline MiniLM unless you set it).
 MODEL="${MODEL:-bert-base-uncased}"      # falls back to the offline MiniLM when it cannot be loaded
-DATA_DIR="${DATA_DIR:-../shared/data}"
-DATASET="${DATASET:-dev-split}"          # dev-split (offline: dev articles 0-24 train, 25-34 eval),
-                                         # files (TRAIN_FILE + VALIDATION_FILE, e.g. the official JSONs), or a hub name
+DATA_DIR="${DATA_DIR:-$(python -m bertkit.fetch --where)}"   # else ../shared/data if it exists, else data/
+DATASET="${DATASET:-dev-split}"          # dev-split (offline: dev articles 0-24 train, 25-34 eval; fetches the
+                                         # official dev file if missing), official (the official train + dev files
+                                         # in DATA_DIR, fetched if missing), files (TRAIN_FILE + VALIDATION_FILE,
+                                         # your own), or a hub name (squad_v2)
 MAX_EVAL_SAMPLES="${MAX_EVAL_SAMPLES-1000}"   # empty = every eval question
 MAX_SEQ_LENGTH="${MAX_SEQ_LENGTH:-256}"
 DOC_STRIDE="${DOC_STRIDE:-64}"
 EVAL_BATCH="${EVAL_BATCH:-64}"
 SEED="${SEED:-42}"
 
+DATA_ITEMS=()                            # what need_data fetches / verifies in DATA_DIR before the first step
 case "$DATASET" in
-  dev-split) DATA_ARGS=(--protocol dev-split --validation_file "$DATA_DIR/squad_v2/dev-v2.0.json.gz") ;;
+  dev-split) DATA_ITEMS=(squad-dev)
+             DATA_ARGS=(--protocol dev-split --validation_file "$DATA_DIR/squad_v2/dev-v2.0.json.gz") ;;
+  official)  DATA_ITEMS=(squad-train squad-dev)
+             DATA_ARGS=(--train_file "$DATA_DIR/squad_v2/train-v2.0.json.gz"
+                        --validation_file "$DATA_DIR/squad_v2/dev-v2.0.json.gz") ;;
   files)     DATA_ARGS=(--train_file "${TRAIN_FILE:?DATASET=files needs TRAIN_FILE=path/to/train-v2.0.json}"
                         --validation_file "${VALIDATION_FILE:?DATASET=files needs VALIDATION_FILE=path/to/dev-v2.0.json}") ;;
   *)         DATA_ARGS=(--dataset_name "$DATASET") ;;

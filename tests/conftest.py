@@ -1,4 +1,9 @@
-"""Shared fixtures: the real data (skipped with a reason when absent) and a tiny random BERT."""
+"""Shared fixtures: the real data and a tiny random BERT.
+
+The real data is where the scripts look (bertkit.datafiles.data_dir: DATA_DIR, else ../shared/data, else
+data/). What is missing is fetched from the official sources at the start of the session; where that cannot
+be done (offline, or DATA_OFFLINE=1) the tests that need it are skipped, with one line saying why.
+"""
 import os
 import sys
 from pathlib import Path
@@ -9,16 +14,62 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-DATA_DIR = Path(os.environ.get("DATA_DIR", REPO.parent / "shared" / "data"))
+from bertkit import datafiles, fetch  # noqa: E402  (stdlib only)
+from bertkit.errors import UserError  # noqa: E402
+
+DATA_DIR = datafiles.data_dir()
 DEV = DATA_DIR / "squad_v2" / "dev-v2.0.json.gz"
-BEYONCE = DATA_DIR / "squad_v2" / "train-v2.0-subset-beyonce.json.gz"
+REAL_DATA = ("squad-dev", "imdb")  # what the real-data tests read
+_missing: dict = {}  # item -> why it is unavailable (None: present and verified)
+
+
+def _ensure(item: str, config=None) -> str | None:
+    if item not in _missing:
+        offline = os.environ.get("DATA_OFFLINE", "0") not in ("", "0", "false")
+        capture = config.pluginmanager.getplugin("capturemanager") if config else None
+        try:
+            if capture:  # a download shows its progress
+                with capture.global_and_fixture_disabled():
+                    fetch.ensure([item], DATA_DIR, offline)
+            else:
+                fetch.ensure([item], DATA_DIR, offline)
+            _missing[item] = None
+        except UserError as e:
+            _missing[item] = str(e)
+    return _missing[item]
+
+
+def pytest_report_header(config):
+    lines = []
+    for item in REAL_DATA:
+        why = _ensure(item, config)
+        lines.append(f"real data {item}: {DATA_DIR} (verified)" if why is None else
+                     f"real data {item}: unavailable, the tests that need it are skipped: {why}")
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter):
+    for item, why in _missing.items():  # also under -q, which hides the header
+        if why is not None:
+            terminalreporter.write_line(f"real data {item} unavailable, the tests that need it were skipped: {why}")
+
+
+def real_data(item: str) -> Path:
+    """The data folder holding `item`, or skip the calling test with the reason."""
+    why = _ensure(item)
+    if why is not None:
+        pytest.skip(f"real data {item} is not in {DATA_DIR} and cannot be fetched (the run's header says why)")
+    return DATA_DIR
 
 
 @pytest.fixture(scope="session")
 def dev_file():
-    if not DEV.is_file():
-        pytest.fail(f"SQuAD v2.0 dev file missing at {DEV}: set DATA_DIR to the shared data folder")
-    return str(DEV)
+    return str(real_data("squad-dev") / "squad_v2" / "dev-v2.0.json.gz")
+
+
+@pytest.fixture(scope="session")
+def imdb_dir():
+    return real_data("imdb") / "imdb"
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA_DIR, REPO
+from conftest import REPO
 
 CPU_CONFIG = "scripts/accelerate/cpu_2proc.yaml"
 
@@ -126,9 +126,9 @@ def test_only_the_main_process_writes(squad_full_run):
     assert (d / "ft" / "model.safetensors").is_file() and not (d / "ft" / "training_args.bin").exists()
 
 
-def test_imdb_two_processes_equal_one(tmp_path, tiny_model_dir):
+def test_imdb_two_processes_equal_one(tmp_path, tiny_model_dir, imdb_dir):
     """scripts/imdb_full.sh on 2 processes (epochs with best-on-validation), then 1 process on the saved model."""
-    data = DATA_DIR
+    data = imdb_dir.parent
     p = full_script("imdb_full.sh", ALLOW_CPU=1, MODEL=tiny_model_dir, DATA_DIR=data, MAX_TRAIN_SAMPLES=32,
                     MAX_EVAL_SAMPLES=16, MAX_PREDICT_SAMPLES=41, VALIDATION_SIZE=100, MAX_SEQ_LENGTH=64, EPOCHS=2,
                     GLOBAL_BATCH=8, EVAL_BATCH=8, LR="1e-3", OUTPUT_DIR=tmp_path / "two")
@@ -167,12 +167,12 @@ def test_launches_that_only_look_distributed_are_refused(tmp_path, tiny_model_di
     assert not any(tmp_path.iterdir())
 
 
-def test_throughput_benchmark_writes_its_json(tmp_path, tiny_model_dir):
+def test_throughput_benchmark_writes_its_json(tmp_path, tiny_model_dir, dev_file):
     """benchmarks/throughput.py runs (a tiny architecture, 2 steps) and records speed, padding and provenance."""
     out = tmp_path / "bench.json"
     python("benchmarks/throughput.py", "--model", tiny_model_dir, "--tokenizer", tiny_model_dir, "--max_questions", 40, "--batch_size", 4,
            "--steps", 2, "--warmup", 1, "--max_seq_length", 128, "--doc_stride", 32, "--sampling", "group_by_length",
-           "--output", out)
+           "--data_dir", Path(dev_file).parents[1], "--output", out)
     r = read(out)
     res = r["results"]
     assert res["samples_per_second"] > 0 and res["tokens_per_second"] <= res["padded_tokens_per_second"]

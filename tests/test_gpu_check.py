@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from bertkit import gpu_check as G
-from conftest import DATA_DIR, REPO
+from conftest import REPO
 
 
 @pytest.fixture(scope="module")
-def dry(tmp_path_factory):
+def dry(tmp_path_factory, dev_file, imdb_dir):
     d = tmp_path_factory.mktemp("gpu_check")
-    env = {**os.environ, "DRY": "1", "RESULTS": str(d), "RUN_NAME": "dry", "DATA_DIR": str(DATA_DIR),
+    env = {**os.environ, "DRY": "1", "RESULTS": str(d), "RUN_NAME": "dry", "DATA_DIR": str(imdb_dir.parent),
            "HF_DATASETS_CACHE": str(d / "cache")}
     p = subprocess.run(["bash", "scripts/gpu_check.sh"], cwd=REPO, env=env, capture_output=True, text=True)
     return d, p
@@ -75,9 +75,9 @@ def test_judge_applies_the_gpu_thresholds(dry, tmp_path):
     assert r["figures"]["steps"]["imdb"]["log_tail"][-1] == "RuntimeError: boom"
 
 
-def test_refuses_to_overwrite_and_names_missing_data(dry, tmp_path):
+def test_refuses_to_overwrite_and_names_missing_data(dry, tmp_path, dev_file):
     d, _ = dry
-    env = {**os.environ, "DRY": "1", "RESULTS": str(d), "RUN_NAME": "dry", "DATA_DIR": str(DATA_DIR)}
+    env = {**os.environ, "DRY": "1", "RESULTS": str(d), "RUN_NAME": "dry", "DATA_DIR": str(Path(dev_file).parents[1])}
     before = (d / "dry.json").read_bytes()
     p = subprocess.run(["bash", "scripts/gpu_check.sh"], cwd=REPO, env=env, capture_output=True, text=True)
     assert p.returncode == 2 and "exists" in p.stderr and (d / "dry.json").read_bytes() == before

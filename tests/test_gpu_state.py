@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA_DIR, REPO
+from conftest import REPO
 
 # What transformers' --tf32 does on an Ampere-or-newer GPU with torch >= 2.9 (transformers.utils.import_utils.enable_tf32).
 TF32_STATE = "import torch\ntorch.backends.fp32_precision = 'tf32'\n"
@@ -73,9 +73,9 @@ def squad_args(model, dev_file, out):
             "--output_dir", out, "--results_file", f"{out}.json"]
 
 
-def imdb_args(model, out):
-    return ["--model_name_or_path", model, "--train_file", DATA_DIR / "imdb" / "train.csv.gz",
-            "--test_file", DATA_DIR / "imdb" / "test.csv.gz", "--max_train_samples", 16, "--max_eval_samples", 8,
+def imdb_args(model, out, imdb_dir):
+    return ["--model_name_or_path", model, "--train_file", imdb_dir / "train.csv.gz",
+            "--test_file", imdb_dir / "test.csv.gz", "--max_train_samples", 16, "--max_eval_samples", 8,
             "--max_predict_samples", 12, "--validation_size", 50, "--max_seq_length", 64, "--do_train", "--do_eval",
             "--do_predict", "--per_device_train_batch_size", 8, "--num_train_epochs", 1, "--learning_rate", 1e-3,
             "--report_to", "none", "--save_strategy", "no", "--seed", 3, "--output_dir", out, "--results_file", f"{out}.json"]
@@ -97,9 +97,9 @@ def test_squad_under_gpu_tf32_state_from_a_bf16_checkpoint(tmp_path, bf16_dirs, 
     assert read(ft / "config.json")["dtype"] == "float32"
 
 
-def test_imdb_under_gpu_tf32_state_from_a_bf16_checkpoint(tmp_path, bf16_dirs):
+def test_imdb_under_gpu_tf32_state_from_a_bf16_checkpoint(tmp_path, bf16_dirs, imdb_dir):
     out = tmp_path / "imdb"
-    ok(run("run_imdb.py", *imdb_args(bf16_dirs["cls"], out), site=TF32_STATE, tmp=tmp_path), "run_imdb.py")
+    ok(run("run_imdb.py", *imdb_args(bf16_dirs["cls"], out, imdb_dir), site=TF32_STATE, tmp=tmp_path), "run_imdb.py")
     r = read(f"{out}.json")
     assert r["runtime"]["fp32_precision"]["generic"] == "tf32" and r["warnings"] == []
     assert r["model"]["checkpoint_dtype"] == "bfloat16" and r["model"]["dtype"] == "float32"
@@ -158,9 +158,9 @@ def test_failing_provenance_runtime_and_demo_lose_nothing(tmp_path, tiny_model_d
     assert (ft / "model.safetensors").is_file() and len(read(ft / "predictions.json")) == 12
 
 
-def test_a_run_killed_in_an_optional_step_keeps_model_predictions_and_metrics(tmp_path, tiny_model_dir):
+def test_a_run_killed_in_an_optional_step_keeps_model_predictions_and_metrics(tmp_path, tiny_model_dir, imdb_dir):
     out = tmp_path / "imdb"
-    p = run("run_imdb.py", *imdb_args(tiny_model_dir, out), site=KILL_IN_OPTIONAL_STEP, tmp=tmp_path)
+    p = run("run_imdb.py", *imdb_args(tiny_model_dir, out, imdb_dir), site=KILL_IN_OPTIONAL_STEP, tmp=tmp_path)
     assert p.returncode == -9, p.stderr[-2000:]
     m = read(out / "metrics.json")
     assert m["metrics"]["n"] == 12 and m["baseline_metrics"]["n"] == 12 and m["command"] and m["timing"]["train_seconds"] > 0

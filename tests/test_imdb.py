@@ -10,15 +10,21 @@ import pytest
 
 from bertkit import imdb as I
 from bertkit.errors import UserError
-from conftest import DATA_DIR, REPO
-
-TRAIN, TEST = DATA_DIR / "imdb" / "train.csv.gz", DATA_DIR / "imdb" / "test.csv.gz"
+from conftest import REPO
 
 
 @pytest.fixture(scope="module")
-def train_ds():
-    if not TRAIN.is_file():
-        pytest.fail(f"IMDB train file missing at {TRAIN}: set DATA_DIR to the shared data folder")
+def TRAIN(imdb_dir):
+    return imdb_dir / "train.csv.gz"
+
+
+@pytest.fixture(scope="module")
+def TEST(imdb_dir):
+    return imdb_dir / "test.csv.gz"
+
+
+@pytest.fixture(scope="module")
+def train_ds(TRAIN):
     return I.labelled_dataset(str(TRAIN))
 
 
@@ -78,7 +84,7 @@ def run(*args, check=True):
     return p
 
 
-def test_run_imdb_end_to_end_with_tiny_bert(tiny_model_dir, tmp_path):
+def test_run_imdb_end_to_end_with_tiny_bert(tiny_model_dir, tmp_path, TRAIN, TEST):
     args = ["run_imdb.py", "--model_name_or_path", tiny_model_dir, "--train_file", TRAIN, "--test_file", TEST,
             "--max_train_samples", 32, "--max_eval_samples", 16, "--max_predict_samples", 24, "--validation_size", 100,
             "--max_seq_length", 64, "--do_train", "--do_eval", "--do_predict", "--num_train_epochs", 1,
@@ -100,7 +106,7 @@ def test_run_imdb_end_to_end_with_tiny_bert(tiny_model_dir, tmp_path):
     assert out["label"] in ("positive", "negative") and sum(out["probabilities"].values()) == pytest.approx(1, abs=1e-3)
 
 
-def test_minilm_learns_sentiment(minilm_path, train_ds, tmp_path):
+def test_minilm_learns_sentiment(minilm_path, train_ds, tmp_path, TEST):
     """The real pre-trained MiniLM, ~1 minute: accuracy on held-out test reviews well above its untrained head."""
     from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
     from bertkit.modeling import load_classifier

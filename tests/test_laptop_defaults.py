@@ -1,0 +1,82 @@
+"""The laptop scripts run the offline MiniLM unless MODEL is set, whatever the Hugging Face cache holds, and say
+which model runs and why; another model gets its own recipe and a warning with the expected time."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.fixture(scope="module")
+def hf_home_with_bert_base(tmp_path_factory, tiny_model_dir):
+    """A Hugging Face cache holding 'bert-base-uncased' (the tiny BERT under that name), as most users' caches do."""
+    home = tmp_path_factory.mktemp("hf_home")
+    repo = home / "hub" / "models--bert-base-uncased"
+    snap = repo / "snapshots" / COMMIT
+    shutil.copytree(tiny_model_dir, snap)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(COMMIT)
+    return home
+
+
+def env_with(home, **kw):
+    e = {k: v for k, v in os.environ.items() if k not in ("MODEL", "LR")}
+    return {**e, "HF_HOME": str(home), "HF_HUB_OFFLINE": "1", **{k: str(v) for k, v in kw.items()}}
+
+
+def test_cached_bert_base_does_not_change_the_laptop_model(hf_home_with_bert_base, dev_file, tmp_path, minilm_path):
+    env = env_with(hf_home_with_bert_base, DATA_DIR=Path(dev_file).parents[1])
+    # the trap is real: with this cache, bert-base-uncased loads offline
+    probe = subprocess.run([sys.executable, "-c", "from bertkit.modeling import resolve_model as r; print(r('bert-base-uncased'))"],
+                           cwd=REPO, env=env, capture_output=True, text=True)
+    assert probe.returncode == 0 and probe.stdout.strip() == "bert-base-uncased", probe.stderr
+    out = tmp_path / "base"
+    p = subprocess.run(["bash", "scripts/baseline.sh"], cwd=REPO, capture_output=True, text=True,
+                       env={**env, "OUTPUT_DIR": str(out), "MAX_EVAL_SAMPLES": "6", "MAX_SEQ_LENGTH": "128",
+                            "DOC_STRIDE": "32"})
+    assert p.returncode == 0, p.stderr[-3000:]
+    said = [ln for ln in (p.stdout + p.stderr).splitlines() if ln.startswith("model:")]
+    assert len(said) == 1 and "offline MiniLM" in said[0] and "laptop default" in said[0], said
+    r = json.loads(Path(f"{out}.json").read_text())
+    assert Path(r["model"]["name_or_path"]).resolve() == Path(minilm_path).resolve(), r["model"]
+
+
+def plan(script, home, **kw):
+    """What a laptop script would run (PRINT_ONLY=1: its model and recipe chosen, nothing run)."""
+    p = subprocess.run(["bash", f"scripts/{script}"], cwd=REPO, env=env_with(home, PRINT_ONLY=1, **kw),
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-3000:]
+    main = [ln for ln in p.stdout.splitlines() if ln.startswith(("+ python run_squad.py", "+ python run_imdb.py"))]
+    assert len(main) == 1, p.stdout
+    return main[0].split(), p.stderr
+
+
+def flag(cmd, name):
+    return cmd[cmd.index(name) + 1]
+
+
+@pytest.mark.parametrize("script, tuned_lr, other_lr", [("finetune_subset.sh", "3e-4", "5e-5"),
+                                                         ("imdb_subset.sh", "2e-4", "2e-5")])
+def test_another_model_gets_its_recipe_and_a_time_warning(hf_home_with_bert_base, minilm_path, dev_file, imdb_dir,
+                                                          script, tuned_lr, other_lr):
+    home, data = hf_home_with_bert_base, imdb_dir.parent
+    cmd, err = plan(script, home, DATA_DIR=data)
+    assert flag(cmd, "--model_name_or_path") == minilm_path and flag(cmd, "--learning_rate") == tuned_lr
+    assert "warning:" not in err
+    cmd, err = plan(script, home, DATA_DIR=data, MODEL="bert-base-uncased")
+    assert flag(cmd, "--model_name_or_path") == "bert-base-uncased" and flag(cmd, "--learning_rate") == other_lr
+    said = [ln for ln in err.splitlines() if ln.startswith("model:")]
+    assert said == ["model: bert-base-uncased (MODEL=bert-base-uncased set by you)"], err
+    warn = [ln for ln in err.splitlines() if ln.startswith("warning:")]
+    assert len(warn) == 1 and "not the model this laptop recipe was tuned for" in warn[0] and " min " in warn[0], err
+    # where bert-base cannot be loaded (an empty cache): the MiniLM, saying why, with its tuned recipe
+    cmd, err = plan(script, home.parent, DATA_DIR=data, MODEL="bert-base-uncased")
+    assert flag(cmd, "--model_name_or_path") == minilm_path and flag(cmd, "--learning_rate") == tuned_lr
+    assert "cannot be loaded here" in err and "warning:" not in err
