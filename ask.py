@@ -11,6 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
+from bertkit.data import read_text
 from bertkit.errors import UserError, exit_on_user_error
 from bertkit.inference import DEMO, answer, describe
 from bertkit.modeling import load_qa_model, resolve_model
@@ -29,15 +30,25 @@ def main():
     p.add_argument("--json", action="store_true", help="print the full result (with n-best) as JSON")
     a = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    if a.context_file:
-        if not Path(a.context_file).is_file():
-            raise UserError(f"context file not found: {a.context_file}")
-        context = Path(a.context_file).read_text(encoding="utf-8")
+    if a.context_file:  # an empty file is an empty context; a missing, non-UTF-8 or folder path is an error
+        empty = Path(a.context_file).is_file() and Path(a.context_file).stat().st_size == 0
+        context = "" if empty else read_text(a.context_file, "--context_file")
     else:
         context = a.context if a.context is not None else DEMO["context"]
-    if not context.strip() or not a.question.strip():
-        raise UserError("question and context must both be non-empty")
-    tok, model = load_qa_model(resolve_model(a.model), seed=0)  # fp32 on the CPU, whatever the checkpoint's dtype
+    if not a.question.strip():
+        raise UserError("the question is empty; pass --question '...'")
+    room = a.max_seq_length - 64 - 3  # the question may take up to 64 tokens, plus 3 special tokens
+    if room < 8 or not 0 <= a.doc_stride < room:
+        raise UserError(f"--max_seq_length {a.max_seq_length} / --doc_stride {a.doc_stride}: a window needs room "
+                        f"for a 64-token question and some context, and the stride must be below that room "
+                        "(defaults 384 / 128)")
+    model_path = resolve_model(a.model)
+    if not context.strip():  # nothing to find an answer in: say so rather than run the model on nothing
+        r = {"question": a.question, "context": context, "answer": "", "best_span": None,
+             "note": "no answer: the context is empty"}
+        print(json.dumps(r, indent=2, ensure_ascii=False) if a.json else "answer: <no answer> (the context is empty)")
+        return
+    tok, model = load_qa_model(model_path, seed=0)  # fp32 on the CPU, whatever the checkpoint's dtype
     r = answer(model, tok, [a.question], [context], a.max_seq_length, a.doc_stride, null_score_diff_threshold=a.threshold)[0]
     print(json.dumps(r, indent=2, ensure_ascii=False) if a.json else describe(r))
 

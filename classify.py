@@ -6,10 +6,10 @@
 import argparse
 import json
 import logging
-from pathlib import Path
 
 import torch
 
+from bertkit.data import read_text
 from bertkit.errors import UserError, exit_on_user_error
 from bertkit.imdb import encode
 from bertkit.modeling import load_classifier, resolve_model
@@ -25,11 +25,11 @@ def main():
     p.add_argument("--truncation", default="head_tail", choices=["head", "head_tail"])
     a = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    if a.text_file and not Path(a.text_file).is_file():
-        raise UserError(f"text file not found: {a.text_file}")
-    text = Path(a.text_file).read_text(encoding="utf-8") if a.text_file else a.text
+    text = read_text(a.text_file, "--text_file") if a.text_file else a.text  # UTF-8; clear errors for bad files
     if not text.strip():
-        raise UserError("the review is empty")
+        raise UserError("the review is empty; pass --text '...' or a --text_file with the review")
+    if a.max_seq_length < 8:
+        raise UserError(f"--max_seq_length {a.max_seq_length}: give at least 8 tokens (256 is the default)")
     # fp32 on the CPU whatever dtype the checkpoint was saved in (bf16 matmuls are slow and lossy on CPUs)
     tok, model = load_classifier(resolve_model(a.model), seed=0)
     model.eval()

@@ -30,11 +30,13 @@ def main():
     prov = provenance(optional)  # at the start: the code and command that this run used
     training_args = resolve_runtime(model_args, training_args)
     S.check_outputs(data_args, training_args)
+    questions = S.load_questions(data_args, training_args, need_train=False)
     model_path = resolve_model(model_args.model_name_or_path)
     tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code,
                                      model_args.attn_implementation, model_args.model_dtype)
+    S.check_model_fits(data_args, model)
     model_info = optional("model provenance", model_provenance, model_path, model, default={"name_or_path": model_path})
-    _, examples, feats, data_prov, t_pre = S.load_features(data_args, tokenizer, training_args, need_train=False)
+    _, examples, feats, data_prov, t_pre = S.load_features(data_args, tokenizer, training_args, questions)
     trainer = Trainer(model=model, args=training_args, processing_class=tokenizer,
                       data_collator=collator(tokenizer, model_args, training_args))
     metrics, _, t_eval = S.evaluate(trainer, examples, feats, data_args, training_args.output_dir)

@@ -27,7 +27,7 @@ from bertkit.errors import UserError, exit_on_user_error
 from bertkit.modeling import ModelArguments, load_classifier, model_provenance, resolve_model
 from bertkit.report import (REPO, OptionalSteps, provenance, relpath, write_essentials, write_json_atomic,
                             write_text_atomic)
-from bertkit.runtime import (collator, predict_in_order, resolve_runtime, resume_point, runtime_record,
+from bertkit.runtime import (collator, interrupt_callback, predict_in_order, resolve_runtime, resume_point, runtime_record,
                              tokens_per_second)
 
 log = logging.getLogger("run_imdb")
@@ -52,6 +52,10 @@ class DataArguments:
 
 
 def load_splits(a: DataArguments, seed: int):
+    for name in ("max_train_samples", "max_eval_samples", "max_predict_samples", "validation_size"):
+        v = getattr(a, name)
+        if v is not None and v < 1 and not (name == "validation_size" and a.validation_file):
+            raise UserError(f"--{name} {v}: give a positive number of reviews (or leave it out for the default)")
     if a.dataset_name:
         from datasets import load_dataset
         try:
@@ -64,17 +68,26 @@ def load_splits(a: DataArguments, seed: int):
     else:
         if not a.train_file or not a.test_file:
             raise UserError("pass --train_file and --test_file (or --dataset_name imdb)")
-        train, test = (I.labelled_dataset(p, a.text_column, a.label_column) for p in (a.train_file, a.test_file))
-        val = I.labelled_dataset(a.validation_file, a.text_column, a.label_column) if a.validation_file else None
+        train, test = (I.labelled_dataset(p, a.text_column, a.label_column, flag)
+                       for p, flag in ((a.train_file, "--train_file"), (a.test_file, "--test_file")))
+        val = (I.labelled_dataset(a.validation_file, a.text_column, a.label_column, "--validation_file")
+               if a.validation_file else None)
         files = {"train": a.train_file, "test": a.test_file, "validation": a.validation_file}
         from bertkit.data import sha256_file
         prov = {"source": "local", "files": {k: {"path": p, "sha256": sha256_file(p)} for k, p in files.items() if p}}
     if val is None:
+        if a.validation_size >= len(train):
+            raise UserError(f"--validation_size {a.validation_size} holds out every one of the {len(train)} training "
+                            "reviews; lower it or pass --validation_file")
         train, val = I.stratified_split(train, a.validation_size, seed)
         prov["validation"] = f"{a.validation_size} reviews held out of train (stratified, seed {seed})"
     take = lambda ds, n: ds.select(I.stratified_take(ds["label"], n, seed))  # noqa: E731
     splits = {"train": take(train, a.max_train_samples), "validation": take(val, a.max_eval_samples),
               "test": take(test, a.max_predict_samples)}
+    for k, flag in (("train", "--max_train_samples"), ("validation", "--max_eval_samples / --validation_size"),
+                    ("test", "--max_predict_samples")):
+        if len(splits[k]) == 0:
+            raise UserError(f"no {k} reviews left after {flag}; give a positive number (or leave it out for all)")
     prov["counts"] = {k: {"n": len(v), "positive": int(np.sum(v["label"]))} for k, v in splits.items()}
     return splits, prov
 
@@ -120,13 +133,17 @@ def main():
     if training_args.do_train and not training_args.resume_from_checkpoint and any(out.glob("checkpoint-*")):
         raise UserError(f"{out} holds checkpoints; pass --resume_from_checkpoint {out} (or a checkpoint) to go on, "
                         "or choose another --output_dir")
+    resume = resume_point(training_args) if training_args.do_train else None  # a bad path fails before any work
+    t0 = time.perf_counter()
+    with training_args.main_process_first(desc="read"):  # data before the model: a bad file fails in seconds
+        splits, data_prov = load_splits(data_args, training_args.data_seed or training_args.seed)
+    t_read = time.perf_counter() - t0
     model_path = resolve_model(model_args.model_name_or_path)
     tok, model = load_classifier(model_path, training_args.seed, 2, I.ID2LABEL, model_args.trust_remote_code,
                                  model_args.attn_implementation, model_args.model_dtype)
     model_info = optional("model provenance", model_provenance, model_path, model, default={"name_or_path": model_path})
-    t0 = time.perf_counter()
-    with training_args.main_process_first(desc="read + tokenize"):  # one process builds the cache, the rest read it
-        splits, data_prov = load_splits(data_args, training_args.data_seed or training_args.seed)
+    t0 = time.perf_counter() - t_read
+    with training_args.main_process_first(desc="tokenize"):  # one process builds the cache, the rest read it
         enc = {k: v.map(I.encode, batched=True, num_proc=data_args.preprocessing_num_workers, desc=f"Tokenize {k}",
                         fn_kwargs=dict(tokenizer=tok, max_seq_length=data_args.max_seq_length,
                                        truncation=data_args.truncation)) for k, v in splits.items()}
@@ -135,7 +152,8 @@ def main():
     # accuracy keep the best epoch on validation (Sun et al. 2019's protocol; scripts/imdb_full.sh uses it).
     trainer = Trainer(model=model, args=training_args, processing_class=tok, data_collator=collator(tok, model_args, training_args),
                       train_dataset=enc["train"].remove_columns(["text", "id"]),
-                      eval_dataset=enc["validation"].remove_columns(["text", "id"]), compute_metrics=accuracy)
+                      eval_dataset=enc["validation"].remove_columns(["text", "id"]), compute_metrics=accuracy,
+                      callbacks=[interrupt_callback()])
     result = {"baseline_metrics": None, "validation_metrics": None, "metrics": None}
     if training_args.do_predict:  # the same test reviews, before any training
         t0 = time.perf_counter()
@@ -144,7 +162,7 @@ def main():
         log.info("baseline test accuracy %.4f", result["baseline_metrics"]["accuracy"])
     if training_args.do_train:
         t0 = time.perf_counter()
-        tr = trainer.train(resume_from_checkpoint=resume_point(training_args))
+        tr = trainer.train(resume_from_checkpoint=resume)
         timing.update(train_seconds=round(time.perf_counter() - t0, 2),
                       train_samples_per_second=tr.metrics.get("train_samples_per_second"), train_loss=tr.metrics.get("train_loss"))
         trainer.save_model()

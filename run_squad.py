@@ -25,7 +25,7 @@ from bertkit.errors import UserError, exit_on_user_error
 from bertkit.inference import demo, describe
 from bertkit.modeling import load_qa_model, model_provenance, resolve_model
 from bertkit.report import OptionalSteps, provenance, relpath, write_essentials, write_json_atomic
-from bertkit.runtime import collator, resolve_runtime, resume_point, runtime_record, tokens_per_second
+from bertkit.runtime import collator, interrupt_callback, resolve_runtime, resume_point, runtime_record, tokens_per_second
 
 log = logging.getLogger("run_squad")
 
@@ -46,29 +46,32 @@ def main():
         raise UserError("nothing to do: pass --do_train and/or --do_eval")
     training_args = resolve_runtime(model_args, training_args)
     S.check_outputs(data_args, training_args, training_args.do_eval)
+    resume = resume_point(training_args) if training_args.do_train else None  # a bad path fails before any work
     baseline = None
     if data_args.baseline_results:
         if not Path(data_args.baseline_results).is_file():
             raise UserError(f"--baseline_results {data_args.baseline_results} not found; run run_baseline.py first")
         baseline = json.loads(Path(data_args.baseline_results).read_text())
 
+    questions = S.load_questions(data_args, training_args, need_train=training_args.do_train)
     model_path = resolve_model(model_args.model_name_or_path)
     tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code,
                                      model_args.attn_implementation, model_args.model_dtype)
+    S.check_model_fits(data_args, model)
     model_info = optional("model provenance", model_provenance, model_path, model, default={"name_or_path": model_path})
-    train_feats, eval_examples, eval_feats, data_prov, t_pre = S.load_features(
-        data_args, tokenizer, training_args, need_train=training_args.do_train)
+    train_feats, eval_examples, eval_feats, data_prov, t_pre = S.load_features(data_args, tokenizer, training_args,
+                                                                               questions)
     if baseline and baseline["data"]["eval"]["ids_sha256"] != data_prov["eval"]["ids_sha256"]:
         raise UserError(f"{data_args.baseline_results} was scored on other eval questions; rerun the baseline "
                         "with the same data flags and seed")
 
     trainer = Trainer(model=model, args=training_args, data_collator=collator(tokenizer, model_args, training_args),
-                      processing_class=tokenizer, train_dataset=train_feats)
+                      processing_class=tokenizer, train_dataset=train_feats, callbacks=[interrupt_callback()])
     timing = {"preprocess_seconds": round(t_pre, 2)}
     loss_log = None
     if training_args.do_train:
         t0 = time.perf_counter()
-        timing["resumed_from_checkpoint"] = resume_point(training_args)
+        timing["resumed_from_checkpoint"] = resume
         tr = trainer.train(resume_from_checkpoint=timing["resumed_from_checkpoint"])
         timing["train_seconds"] = round(time.perf_counter() - t0, 2)
         timing["train_samples_per_second"] = tr.metrics.get("train_samples_per_second")

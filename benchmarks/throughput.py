@@ -110,14 +110,15 @@ def squad_windows(data_dir: str, tok_path: str, max_seq_length: int, doc_stride:
     from transformers import AutoTokenizer
     from bertkit import data as D
     from bertkit.features import check_fast, featurize
-    from bertkit.squad import DataArguments
+    from bertkit.squad import DataArguments, check_sizes
     dev = Path(data_dir) / "squad_v2" / "dev-v2.0.json.gz"
     if not dev.is_file():
         raise UserError(f"{dev} not found; pass --data_dir (the folder holding squad_v2/dev-v2.0.json.gz){hint_for(dev)}")
+    args = DataArguments(max_seq_length=max_seq_length, doc_stride=doc_stride)
+    check_sizes(args)
     tok = AutoTokenizer.from_pretrained(tok_path)
     check_fast(tok)
-    feats, _ = featurize(D.limit_questions(D.squad_file_dataset(str(dev)), max_questions, seed=0), tok, True,
-                         DataArguments(max_seq_length=max_seq_length, doc_stride=doc_stride))
+    feats, _ = featurize(D.limit_questions(D.squad_file_dataset(str(dev)), max_questions, seed=0), tok, True, args)
     return tok, feats, {"source": str(dev), "sha256": D.sha256_file(str(dev)), "n_windows": len(feats),
                         "tokenizer": tok_path,
                         "note": "SQuAD 2.0 dev windows; shapes as in training (train windows are alike)"}

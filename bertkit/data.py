@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import json
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -37,64 +38,179 @@ def sha256_file(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def _open_text(path: str):
-    return gzip.open(path, "rt", encoding="utf-8") if str(path).endswith(".gz") else open(path, encoding="utf-8")
-
-
-def read_squad_rows(path: str) -> list[dict]:
-    """Parse official nested JSON or flat JSONL into flat rows; one clear error on bad input."""
-    if not Path(path).is_file():
-        raise UserError(f"data file not found: {path} (pass the right --train_file/--validation_file){hint_for(path)}")
-    with _open_text(path) as f:
-        text = f.read()
+def read_text(path: str, flag: str = "") -> str:
+    """A data file's text (UTF-8, .gz unpacked); one clear error for what users actually pass by mistake."""
+    p, where = Path(path), f" ({flag})" if flag else ""
+    if p.is_dir():
+        raise UserError(f"{path}{where} is a folder, not a file; pass the data file inside it")
+    if not p.is_file():
+        raise UserError(f"data file not found: {path}{where}; pass the right path{hint_for(path)}")
+    if p.stat().st_size == 0:
+        raise UserError(f"{path}{where} is empty (0 bytes); pass the data file, or fetch it again")
     try:
-        obj = json.loads(text)
-        records = None if isinstance(obj, dict) and "data" in obj else ([obj] if isinstance(obj, dict) else obj)
-    except json.JSONDecodeError:
-        obj = None
-        try:
-            records = [json.loads(line) for line in text.splitlines() if line.strip()]
-        except json.JSONDecodeError as e:
-            raise UserError(f"{path}: neither official SQuAD JSON nor JSONL ({e}); "
-                            "give nested SQuAD JSON with a 'data' list or one JSON object per line") from None
+        raw = gzip.open(p, "rb").read() if str(path).endswith(".gz") else p.read_bytes()
+    except (EOFError, OSError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
+        raise UserError(f"{path}{where} is not a complete .gz file ({e}); download or compress it again") from None
+    try:
+        return raw.decode("utf-8-sig")  # a byte-order mark is allowed and dropped
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise UserError(f"{path}{where}: line {line} is not UTF-8 (byte 0x{raw[e.start]:02x}); data files are "
+                        "read as UTF-8 only: re-save it as UTF-8 (e.g. iconv -f latin1 -t utf-8 in > out)") from None
+
+
+def _nested_rows(path: str, obj: dict) -> list[dict]:
+    """Rows of official nested SQuAD JSON, checking each level and naming the place of what is missing."""
+    data = obj["data"]
+    if not isinstance(data, list) or not data:
+        raise UserError(f"{path}: 'data' is {'empty' if isinstance(data, list) else 'not a list'}: no articles; "
+                        "give official SQuAD JSON ({'data': [{'title', 'paragraphs': [...]}]})")
     rows = []
-    if records is None:  # official nested format
-        for a, article in enumerate(obj["data"]):
-            for para in article["paragraphs"]:
-                for qa in para["qas"]:
-                    answers = [] if qa.get("is_impossible") else qa.get("answers", [])
-                    rows.append({"id": qa["id"], "title": article.get("title", ""), "context": para["context"],
-                                 "question": qa["question"], "article_index": a,
-                                 "answers": {"text": [x["text"] for x in answers],
-                                             "answer_start": [int(x["answer_start"]) for x in answers]}})
-    else:
-        for i, r in enumerate(records):
-            missing = {"id", "context", "question", "answers"} - set(r)
-            if missing:
-                raise UserError(f"{path}: record {i} lacks {sorted(missing)}; each line needs "
-                                "id, title, context, question, answers{{text, answer_start}}")
-            rows.append({"id": str(r["id"]), "title": r.get("title", ""), "context": r["context"],
-                         "question": r["question"], "article_index": int(r.get("article_index", -1)),
-                         "answers": {"text": list(r["answers"]["text"]),
-                                     "answer_start": [int(s) for s in r["answers"]["answer_start"]]}})
-    for r in rows:
-        for t, s in zip(r["answers"]["text"], r["answers"]["answer_start"]):
-            if r["context"][s:s + len(t)] != t:
-                raise UserError(f"{path}: question {r['id']}: answer_start {s} does not point at {t!r}; "
-                                "fix the answer offsets in the data")
-    if len({r["id"] for r in rows}) != len(rows):
-        raise UserError(f"{path}: question ids are not unique; every question needs its own id")
+    for a, article in enumerate(data):
+        title = article.get("title", "") if isinstance(article, dict) else ""
+        place = f"article {a} ({title!r})" if title else f"article {a}"
+        if not isinstance(article, dict) or not isinstance(article.get("paragraphs"), list):
+            raise UserError(f"{path}: {place} has no 'paragraphs' list; each article needs "
+                            "{'title', 'paragraphs': [{'context', 'qas'}]}")
+        for p, para in enumerate(article["paragraphs"]):
+            for key, kind in (("context", str), ("qas", list)):
+                if not isinstance(para, dict) or not isinstance(para.get(key), kind):
+                    raise UserError(f"{path}: {place} paragraph {p} has no '{key}' "
+                                    f"{'text' if kind is str else 'list'}; each paragraph needs 'context' and 'qas'")
+            for q, qa in enumerate(para["qas"]):
+                if not isinstance(qa, dict) or not qa.get("id"):
+                    raise UserError(f"{path}: {place} paragraph {p} question {q} has no 'id'; every question "
+                                    "needs a unique id")
+                qid = qa["id"]
+                if not isinstance(qa.get("question"), str):
+                    raise UserError(f"{path}: question {qid} ({place}) has no 'question' text; add it or remove "
+                                    "the question")
+                impossible = qa.get("is_impossible")
+                if not impossible and not isinstance(qa.get("answers"), list):
+                    raise UserError(f"{path}: question {qid} ({place}) has no 'answers' list; add its answers, or "
+                                    "\"is_impossible\": true if it has none")
+                answers = [] if impossible else qa["answers"]
+                if impossible is False and not answers:
+                    raise UserError(f"{path}: question {qid} ({place}) has \"is_impossible\": false but no "
+                                    "answers; add its answer, or set \"is_impossible\": true")
+                if any(not isinstance(x, dict) or "text" not in x or "answer_start" not in x for x in answers):
+                    raise UserError(f"{path}: question {qid} ({place}): each answer needs 'text' and 'answer_start'")
+                rows.append({"id": str(qid), "title": title, "context": para["context"], "question": qa["question"],
+                             "article_index": a, "answers": {"text": [x["text"] for x in answers],
+                                                             "answer_start": [x["answer_start"] for x in answers]}})
     return rows
 
 
-def _gen(path: str, sha256: str):  # sha256 is part of the cache fingerprint: a changed file is re-read
-    yield from read_squad_rows(path)
+def _flat_rows(path: str, records: list) -> list[dict]:
+    rows = []
+    for i, r in enumerate(records, 1):
+        missing = sorted({"id", "context", "question", "answers"} - set(r)) if isinstance(r, dict) else ["all"]
+        ans = r.get("answers") if isinstance(r, dict) else None
+        if missing or not (isinstance(ans, dict) and isinstance(ans.get("text"), list)
+                           and isinstance(ans.get("answer_start"), list) and len(ans["text"]) == len(ans["answer_start"])):
+            raise UserError(f"{path}: record {i} {'lacks ' + str(missing) if missing else 'has malformed answers'}; "
+                            "each line needs id, title, context, question, answers{text: [...], answer_start: [...]}")
+        rows.append({"id": str(r["id"]), "title": r.get("title", ""), "context": r["context"],
+                     "question": r["question"], "article_index": int(r.get("article_index", -1)),
+                     "answers": {"text": list(ans["text"]), "answer_start": list(ans["answer_start"])}})
+    return rows
 
 
-def squad_file_dataset(path: str) -> Dataset:
-    """Flat Dataset of a local file, cached on disk by (path, sha256) so later .map calls cache too."""
-    return Dataset.from_generator(_gen, gen_kwargs={"path": str(Path(path).resolve()), "sha256": sha256_file(path)},
-                                  features=SQUAD_FEATURES)
+def bad_answer(row: dict) -> str | None:
+    """Why a row's answers cannot be trained or scored as given (None when they are fine)."""
+    ctx = row["context"]
+    for t, s in zip(row["answers"]["text"], row["answers"]["answer_start"]):
+        if not isinstance(s, int) or isinstance(s, bool) or not isinstance(t, str) or not t:
+            return f"answer {t!r} at {s!r} is not text at an integer offset"
+        if not 0 <= s < len(ctx):
+            return f"answer_start {s} is outside its context ({len(ctx)} characters)"
+        if ctx[s:s + len(t)] != t:
+            return f"answer_start {s} does not point at {t!r} (the context there reads {ctx[s:s + len(t)]!r})"
+    return None
+
+
+def read_squad(path: str, skip_bad_answers: bool = False, flag: str = "") -> tuple[list[dict], int]:
+    """Parse official nested JSON or flat JSONL into flat rows, validated: (rows, questions skipped).
+
+    A question whose answer_start does not point at its answer text stops the run, naming the question;
+    with skip_bad_answers it is left out and counted instead."""
+    text = read_text(path, flag)
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError:
+        obj, records = None, []
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    raise UserError(f"{path}: neither official SQuAD JSON nor JSONL (line {n}: {e.msg}); give nested "
+                                    "SQuAD JSON with a 'data' list or one JSON object per line") from None
+    else:
+        if isinstance(obj, dict) and "data" in obj:
+            records = None
+        elif isinstance(obj, dict) and "context" in obj:
+            records = [obj]
+        elif isinstance(obj, list):
+            records = obj
+        else:
+            keys = sorted(obj)[:5] if isinstance(obj, dict) else type(obj).__name__
+            raise UserError(f"{path}: not SQuAD data: the top level has no 'data' list (found {keys}); give "
+                            "official SQuAD JSON ({'data': [...]}) or JSONL (one question per line)")
+    rows = _nested_rows(path, obj) if records is None else _flat_rows(path, records)
+    if not rows:
+        raise UserError(f"{path}: no questions in it; give a file with at least one question")
+    kept = []
+    for r in rows:
+        why = bad_answer(r)
+        if why and not skip_bad_answers:
+            raise UserError(f"{path}: question {r['id']}: {why}; fix the answer offsets in the data, or pass "
+                            "--skip_bad_answers to leave such questions out")
+        if not why:
+            kept.append(r)
+    if not kept:
+        raise UserError(f"{path}: all {len(rows)} questions have bad answer offsets; fix the data")
+    seen, dups = set(), []
+    for r in kept:
+        (dups.append(r["id"]) if r["id"] in seen else seen.add(r["id"]))
+    if dups:
+        raise UserError(f"{path}: {len(dups)} question id(s) used twice (first: {dups[0]!r}); every question needs "
+                        "its own id")
+    return kept, len(rows) - len(kept)
+
+
+def read_squad_rows(path: str, skip_bad_answers: bool = False) -> list[dict]:
+    return read_squad(path, skip_bad_answers)[0]
+
+
+def _gen(path: str, sha256: str, skip_bad_answers: bool):  # sha256 in the cache fingerprint: a changed file is re-read
+    yield from read_squad_rows(path, skip_bad_answers)
+
+
+def unwrap(e: BaseException) -> UserError | None:
+    """The UserError inside an exception `datasets` wrapped around it (DatasetGenerationError), if any."""
+    while e is not None:
+        if isinstance(e, UserError):
+            return e
+        e = e.__cause__ or e.__context__
+    return None
+
+
+def squad_file_dataset(path: str, skip_bad_answers: bool = False, flag: str = "", info: dict | None = None) -> Dataset:
+    """Flat Dataset of a local file, cached on disk by (path, sha256) so later .map calls cache too.
+
+    The file is validated here first, so a bad file stops with one line before `datasets` writes a cache;
+    `info` (if given) receives the number of questions skipped for bad answer offsets."""
+    _, skipped = read_squad(path, skip_bad_answers, flag)
+    if info is not None:
+        info["skipped_bad_answers"] = skipped
+    try:
+        return Dataset.from_generator(_gen, features=SQUAD_FEATURES, gen_kwargs={
+            "path": str(Path(path).resolve()), "sha256": sha256_file(path), "skip_bad_answers": skip_bad_answers})
+    except Exception as e:  # datasets wraps what the generator raises
+        if (inner := unwrap(e)) is not None:
+            raise inner from None
+        raise
 
 
 def select_articles(ds: Dataset, first: int, last: int) -> Dataset:
@@ -128,17 +244,18 @@ def counts(ds: Dataset) -> dict:
 
 
 def load_squad(dataset_name=None, dataset_config_name=None, train_file=None, validation_file=None,
-               protocol=None, need_train=True):
+               protocol=None, need_train=True, skip_bad_answers=False):
     """Return ({'train': Dataset|None, 'validation': Dataset}, provenance dict)."""
     for flag, path in (("--train_file", train_file), ("--validation_file", validation_file)):
         if path and not Path(path).is_file():
-            raise UserError(f"data file not found: {path} ({flag}); pass the right path{hint_for(path)}")
+            read_text(path, flag)  # raises the one-line error: missing, or a folder
+    info_t, info_v = {}, {}  # questions left out for bad answer offsets (--skip_bad_answers)
     if protocol == "dev-split":
         if train_file:
             raise UserError("--protocol dev-split trains on dev articles 0-24; drop --train_file or the protocol")
         if not validation_file:
             raise UserError("--protocol dev-split needs --validation_file pointing at the official dev-v2.0.json(.gz)")
-        full = squad_file_dataset(validation_file)
+        full = squad_file_dataset(validation_file, skip_bad_answers, "--validation_file", info_v)
         if max(full["article_index"]) < DEV_SPLIT["eval_articles"][1]:
             raise UserError(f"{validation_file}: dev-split needs the official nested dev file (35 articles)")
         splits = {"train": select_articles(full, *DEV_SPLIT["train_articles"]) if need_train else None,
@@ -165,12 +282,21 @@ def load_squad(dataset_name=None, dataset_config_name=None, train_file=None, val
             raise UserError("training needs data: pass --train_file, --dataset_name squad_v2, or --protocol dev-split")
         if not validation_file:
             raise UserError("evaluation needs --validation_file (or --dataset_name / --protocol dev-split)")
-        splits = {"train": squad_file_dataset(train_file) if need_train else None,
-                  "validation": squad_file_dataset(validation_file)}
+        splits = {"train": squad_file_dataset(train_file, skip_bad_answers, "--train_file", info_t) if need_train else None,
+                  "validation": squad_file_dataset(validation_file, skip_bad_answers, "--validation_file", info_v)}
+        if splits["train"] is not None:
+            both = set(splits["train"]["id"]) & set(splits["validation"]["id"])
+            if both:
+                raise UserError(f"{len(both)} question id(s) are in both --train_file {train_file} and "
+                                f"--validation_file {validation_file} (e.g. {sorted(both)[0]!r}): the evaluation would "
+                                "score questions the model trained on; remove them from one file")
         official = (len(splits["validation"]) == OFFICIAL_QUESTIONS["validation"] and
                     (splits["train"] is None or len(splits["train"]) == OFFICIAL_QUESTIONS["train"]))
         prov = {"source": "local", "protocol": "official" if official else "custom-files",
                 **({"protocol_note": "local copies of the official SQuAD 2.0 files (question counts match)"} if official else {}),
                 "files": {k: {"path": p, "sha256": sha256_file(p)}
                           for k, p in (("train", train_file if need_train else None), ("validation", validation_file)) if p}}
+    if info_t.get("skipped_bad_answers") or info_v.get("skipped_bad_answers"):
+        prov["skipped_bad_answers"] = {"train": info_t.get("skipped_bad_answers"),
+                                       "validation": info_v.get("skipped_bad_answers")}
     return splits, prov

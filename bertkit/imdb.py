@@ -6,7 +6,6 @@ Text Classification?": 128 + 382 of 510 was best on IMDB); the budget is scaled 
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import json
 from pathlib import Path
@@ -14,8 +13,7 @@ from pathlib import Path
 import numpy as np
 from datasets import ClassLabel, Dataset, Features, Value
 
-from .data import sha256_file
-from .datafiles import hint_for
+from .data import read_text, sha256_file, unwrap
 from .errors import UserError
 
 ID2LABEL = {0: "negative", 1: "positive"}
@@ -23,35 +21,46 @@ LABEL_NAMES = {"0": 0, "1": 1, "neg": 0, "pos": 1, "negative": 0, "positive": 1}
 FEATURES = Features({"id": Value("string"), "text": Value("string"), "label": ClassLabel(names=["negative", "positive"])})
 
 
-def _records(path: str):
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", newline="") as f:
-        raw = f.read()
+def _records(path: str, flag: str = ""):
+    """(line number, record) of a CSV (header first) or JSONL file; read_text gives the file-level errors."""
+    raw = read_text(path, flag)
     if ".jsonl" in path or ".json" in path:
         for i, line in enumerate(raw.splitlines()):
             if line.strip():
-                yield i + 1, json.loads(line)
+                try:
+                    r = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise UserError(f"{path}: line {i + 1} is not JSON ({e.msg}); give one JSON object per line") from None
+                if not isinstance(r, dict):
+                    raise UserError(f"{path}: line {i + 1} is not a JSON object; give one {{\"text\", \"label\"}} per line")
+                yield i + 1, r
     else:
-        for i, row in enumerate(csv.DictReader(io.StringIO(raw))):
-            yield i + 2, row  # line 1 is the header
+        reader = csv.DictReader(io.StringIO(raw, newline=""))  # CRLF line ends and quoted newlines both fine
+        try:
+            for row in reader:
+                yield reader.line_num, row
+        except csv.Error as e:
+            raise UserError(f"{path}: line {reader.line_num} is not valid CSV ({e}); save it as CSV with a "
+                            "text,label header") from None
 
 
-def read_labelled(path: str, text_column="text", label_column="label") -> list[dict]:
-    """Rows {id, text, label 0/1}; labels 0/1 or neg/pos/negative/positive, anything else is an error."""
-    if not Path(path).is_file():
-        raise UserError(f"data file not found: {path} (pass the right --train_file/--test_file){hint_for(path)}")
+def read_labelled(path: str, text_column="text", label_column="label", flag: str = "") -> list[dict]:
+    """Rows {id, text, label 0/1}; labels 0/1 or neg/pos/negative/positive, anything else is an error.
+    Files are UTF-8 (a byte-order mark is fine); other encodings are refused with the line, not guessed."""
     rows = []
-    for line, r in _records(path):
+    for line, r in _records(path, flag):
         if text_column not in r or label_column not in r:
-            raise UserError(f"{path}: line {line} lacks column {text_column!r} or {label_column!r}; "
-                            "set --text_column/--label_column to the file's column names")
+            raise UserError(f"{path}: line {line} has {sorted(k for k in r if k)[:6]} but no {text_column!r} or "
+                            f"{label_column!r} column; set --text_column/--label_column to the file's column names")
+        if not isinstance(r[text_column], str):
+            raise UserError(f"{path}: line {line}: {text_column!r} is not text")
         value = str(r[label_column]).strip().lower()
         if value not in LABEL_NAMES:
             raise UserError(f"{path}: line {line}: label {r[label_column]!r} is not 0/1, neg/pos or negative/positive")
         rows.append({"id": str(r.get("id", f"{Path(path).name}:{line}")), "text": r[text_column],
                      "label": LABEL_NAMES[value]})
     if not rows:
-        raise UserError(f"{path}: no rows")
+        raise UserError(f"{path}: no rows (only a header, or blank); give at least one {text_column},{label_column} row")
     return rows
 
 
@@ -59,12 +68,17 @@ def _gen(path, sha256, text_column, label_column):  # sha256 keys the on-disk ca
     yield from read_labelled(path, text_column, label_column)
 
 
-def labelled_dataset(path: str, text_column="text", label_column="label") -> Dataset:
-    if not Path(path).is_file():
-        raise UserError(f"data file not found: {path} (pass the right --train_file/--test_file){hint_for(path)}")
-    return Dataset.from_generator(_gen, features=FEATURES, gen_kwargs={
-        "path": str(Path(path).resolve()), "sha256": sha256_file(path), "text_column": text_column,
-        "label_column": label_column})
+def labelled_dataset(path: str, text_column="text", label_column="label", flag: str = "") -> Dataset:
+    """The file as a Dataset, validated first so a bad file stops with one line before `datasets` caches it."""
+    read_labelled(path, text_column, label_column, flag)
+    try:
+        return Dataset.from_generator(_gen, features=FEATURES, gen_kwargs={
+            "path": str(Path(path).resolve()), "sha256": sha256_file(path), "text_column": text_column,
+            "label_column": label_column})
+    except Exception as e:  # datasets wraps what the generator raises
+        if (inner := unwrap(e)) is not None:
+            raise inner from None
+        raise
 
 
 def stratified_take(labels, n: int | None, seed: int) -> np.ndarray:

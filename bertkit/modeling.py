@@ -33,14 +33,44 @@ def _loadable(name: str) -> bool:
         return False
 
 
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model",
+                   "tokenizer.model")
+
+
+def check_model_folder(folder: str) -> None:
+    """A local model folder must hold a config, safetensors weights and a tokenizer: say which is missing."""
+    d = Path(folder)
+    if not (d / "config.json").is_file():
+        raise UserError(f"model folder {folder} has no config.json; point at a folder saved with save_pretrained "
+                        "(e.g. a run's output_dir)")
+    if not any((d / f).is_file() for f in ("model.safetensors", "model.safetensors.index.json")):
+        pickled = [f.name for f in d.glob("*.bin")] + [f.name for f in d.glob("*.pt")]
+        raise UserError(f"model folder {folder} has no model.safetensors" + (
+            f" (only {pickled[0]}: pickle files are never loaded here; re-save the model with save_pretrained, "
+            "which writes safetensors)" if pickled else "; point at a folder with the weights (a run's output_dir "
+            "holds them after training)"))
+    if not any((d / f).is_file() for f in TOKENIZER_FILES):
+        raise UserError(f"model folder {folder} has no tokenizer (none of {', '.join(TOKENIZER_FILES[:2])}, ...); "
+                        "save the tokenizer with the model: tokenizer.save_pretrained(folder)")
+
+
+def _load(what: str, name: str, fn, *args, **kwargs):
+    """fn(*args, **kwargs), with a library's load error turned into one line naming the model."""
+    try:
+        return fn(*args, **kwargs)
+    except (OSError, ValueError, KeyError, ImportError, json.JSONDecodeError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UserError(f"cannot load the {what} of {name}: {first}; check the model folder (config.json, "
+                        "model.safetensors, tokenizer files)") from None
+
+
 def resolve_model(name_or_path: str | None) -> str:
     """Return a loadable model id or folder; say so in one log line when falling back to MiniLM."""
     name = name_or_path or DEFAULT_MODEL
     if name in ("minilm", "offline-minilm"):
         name = offline_minilm_path() or name
     if Path(name).is_dir():
-        if not (Path(name) / "config.json").is_file():
-            raise UserError(f"model folder {name} has no config.json; point --model_name_or_path at a saved model")
+        check_model_folder(name)
         return name
     if _loadable(name):
         return name
@@ -111,13 +141,13 @@ def load_qa_model(name_or_path: str, seed: int, trust_remote_code: bool = False,
     dtype); the new QA head (if any) is initialised under `seed`."""
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer, set_seed
     from .features import check_fast
-    tok = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
+    tok = _load("tokenizer", name_or_path, AutoTokenizer.from_pretrained, name_or_path,
+                trust_remote_code=trust_remote_code)
     check_fast(tok)
     set_seed(seed)  # the untrained head is part of the baseline: make it reproducible
-    model = AutoModelForQuestionAnswering.from_pretrained(name_or_path, use_safetensors=True,
-                                                          attn_implementation=attn_implementation,
-                                                          dtype=load_dtype(model_dtype),
-                                                          trust_remote_code=trust_remote_code)
+    model = _load("weights", name_or_path, AutoModelForQuestionAnswering.from_pretrained, name_or_path,
+                  use_safetensors=True, attn_implementation=attn_implementation, dtype=load_dtype(model_dtype),
+                  trust_remote_code=trust_remote_code)
     return tok, model
 
 
@@ -127,14 +157,15 @@ def load_classifier(name_or_path: str, seed: int, num_labels: int | None = None,
     initialised under `seed`. Without num_labels/id2label the checkpoint's own labels are kept (inference)."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, set_seed
     from .features import check_fast
-    tok = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
+    tok = _load("tokenizer", name_or_path, AutoTokenizer.from_pretrained, name_or_path,
+                trust_remote_code=trust_remote_code)
     check_fast(tok)
     set_seed(seed)
     labels = {} if id2label is None else dict(num_labels=num_labels, id2label=id2label,
                                               label2id={v: k for k, v in id2label.items()})
-    model = AutoModelForSequenceClassification.from_pretrained(
-        name_or_path, **labels, use_safetensors=True, attn_implementation=attn_implementation,
-        dtype=load_dtype(model_dtype), trust_remote_code=trust_remote_code)
+    model = _load("weights", name_or_path, AutoModelForSequenceClassification.from_pretrained,
+                  name_or_path, **labels, use_safetensors=True, attn_implementation=attn_implementation,
+                  dtype=load_dtype(model_dtype), trust_remote_code=trust_remote_code)
     return tok, model
 
 

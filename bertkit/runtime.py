@@ -6,9 +6,13 @@ Ampere-or-newer GPU, fp32 on a CPU); `runtime_record` writes what was actually u
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
+from pathlib import Path
 
 from .errors import UserError
+
+log = logging.getLogger(__name__)
 
 CPU_CONFIG = "scripts/accelerate/cpu_2proc.yaml"
 _LAUNCHER_RANK_VARS = ("WORLD_SIZE", "LOCAL_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
@@ -60,13 +64,39 @@ def resolve_runtime(model_args, training_args):
     return args
 
 
+def complete_checkpoint(path) -> bool:
+    """A checkpoint the Trainer finished saving: trainer_state.json, written last, is there and parses."""
+    import json
+    try:
+        json.loads((Path(path) / "trainer_state.json").read_text())
+        return True
+    except (OSError, ValueError):
+        return False
+
+
 def resume_point(training_args):
-    """--resume_from_checkpoint may name a run folder: take its newest checkpoint-N."""
-    from transformers.trainer_utils import get_last_checkpoint
+    """--resume_from_checkpoint may name a run folder: take its newest complete checkpoint-N (a run killed while
+    saving leaves a newer, partial one: skipped, with a warning). A partial checkpoint named directly is refused."""
     r = training_args.resume_from_checkpoint
-    if r and os.path.isdir(r) and get_last_checkpoint(r) is not None:
-        return get_last_checkpoint(r)
-    return r
+    if not r:
+        return r
+    if not os.path.isdir(r):
+        raise UserError(f"--resume_from_checkpoint {r} is not a folder; give a run's output_dir or its checkpoint-N")
+    if Path(r).name.startswith("checkpoint-"):
+        if not complete_checkpoint(r):
+            raise UserError(f"--resume_from_checkpoint {r} is incomplete (no readable trainer_state.json: the run was "
+                            "killed while saving it); give the run folder to take its newest complete checkpoint")
+        return r
+    ckpts = sorted((p for p in Path(r).glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()),
+                   key=lambda p: int(p.name.split("-")[-1]), reverse=True)
+    if not ckpts:
+        raise UserError(f"--resume_from_checkpoint {r} holds no checkpoint-N folder; drop the flag to start afresh")
+    for p in ckpts:
+        if complete_checkpoint(p):
+            if p != ckpts[0]:
+                log.warning("%s is incomplete (killed while saving): resuming from %s", ckpts[0], p)
+            return str(p)
+    raise UserError(f"every checkpoint in {r} is incomplete; drop --resume_from_checkpoint to start afresh")
 
 
 def pad_multiple(model_args, training_args) -> int | None:
@@ -153,3 +183,34 @@ def runtime_record(model_args, training_args, model=None) -> dict:
     if os.environ.get("BERTKIT_LAUNCH"):  # set by scripts/*_full.sh: the accelerate launch part of the command
         rec["launch"] = os.environ["BERTKIT_LAUNCH"]
     return rec
+
+
+
+def interrupt_callback():
+    """A TrainerCallback: Ctrl-C (SIGINT) during training stops at the end of the current step, never inside a
+    checkpoint save, so the newest checkpoint stays usable; a second Ctrl-C stops at once. The stop surfaces as
+    KeyboardInterrupt, which the scripts turn into one line and exit status 130 (bertkit.errors)."""
+    import signal
+    import threading
+    from transformers import TrainerCallback
+
+    class StopOnInterrupt(TrainerCallback):
+        asked, previous = False, None
+
+        def _handler(self, signum, frame):
+            self.asked = True
+            signal.signal(signal.SIGINT, self.previous or signal.default_int_handler)  # a second Ctrl-C: at once
+
+        def on_train_begin(self, args, state, control, **kw):
+            if threading.current_thread() is threading.main_thread():
+                self.previous = signal.signal(signal.SIGINT, self._handler)
+
+        def on_step_end(self, args, state, control, **kw):
+            if self.asked:  # before this step's checkpoint is begun: the newest one on disk is complete
+                raise KeyboardInterrupt
+
+        def on_train_end(self, args, state, control, **kw):
+            if self.previous is not None:
+                signal.signal(signal.SIGINT, self.previous)
+
+    return StopOnInterrupt()

@@ -29,6 +29,9 @@ class DataArguments:
         "help": "'dev-split': train on dev articles 0-24, evaluate on 25-34 of --validation_file (offline)."})
     max_train_samples: int | None = field(default=None, metadata={"help": "Seeded random subset of whole questions."})
     max_eval_samples: int | None = field(default=None, metadata={"help": "Seeded random subset of whole questions."})
+    skip_bad_answers: bool = field(default=False, metadata={
+        "help": "Leave out questions whose answer_start does not point at their answer text (counted in the "
+                "results JSON) instead of stopping with an error naming the first one."})
     max_train_unanswerable_fraction: float | None = field(default=None, metadata={
         "help": "Cap the share of unanswerable questions in training (small budgets otherwise learn only 'no answer')."})
     max_seq_length: int = 384
@@ -65,16 +68,58 @@ def results_path(data_args, training_args) -> str:
     return str(REPO / "results" / f"{Path(training_args.output_dir).resolve().name}.json")
 
 
-def load_features(data_args, tokenizer, training_args, need_train):
+def check_sizes(data_args):
+    """Flags that would fail deep inside tokenisation or leave nothing to do: refused before any work."""
+    for name in ("max_train_samples", "max_eval_samples"):
+        v = getattr(data_args, name)
+        if v is not None and v < 1:
+            raise UserError(f"--{name} {v}: give a positive number of questions (or leave it out for all)")
+    f = data_args.max_train_unanswerable_fraction
+    if f is not None and not 0 <= f <= 1:
+        raise UserError(f"--max_train_unanswerable_fraction {f}: give a share between 0 and 1")
+    room = data_args.max_seq_length - data_args.max_query_length - 3  # [CLS] question [SEP] context [SEP]
+    if data_args.max_query_length < 1 or room < 8:
+        raise UserError(f"--max_seq_length {data_args.max_seq_length} leaves {room} tokens of context after a question "
+                        f"of --max_query_length {data_args.max_query_length} and 3 special tokens; raise "
+                        f"--max_seq_length to at least {data_args.max_query_length + 3 + 8} or lower --max_query_length")
+    if not 0 <= data_args.doc_stride < room:
+        raise UserError(f"--doc_stride {data_args.doc_stride} must be below the context room of a window ({room} = "
+                        f"--max_seq_length {data_args.max_seq_length} - --max_query_length {data_args.max_query_length} "
+                        f"- 3); consecutive windows overlap by doc_stride tokens, e.g. --doc_stride {room // 2}")
+
+
+def check_model_fits(data_args, model):
+    limit = getattr(model.config, "max_position_embeddings", None)
+    if limit and data_args.max_seq_length > limit:
+        raise UserError(f"--max_seq_length {data_args.max_seq_length} exceeds the model's {limit} positions; "
+                        f"use --max_seq_length {limit} or less")
+
+
+def load_questions(data_args, training_args, need_train):
+    """The eval (and train) questions, read, validated and subset: before the model, so bad data fails fast."""
     t0 = time.perf_counter()
+    check_sizes(data_args)
     with training_args.main_process_first(desc="read data"):  # one process builds the datasets cache
         splits, prov = D.load_squad(data_args.dataset_name, data_args.dataset_config_name, data_args.train_file,
-                                    data_args.validation_file, data_args.protocol, need_train)
+                                    data_args.validation_file, data_args.protocol, need_train,
+                                    data_args.skip_bad_answers)
     seed = training_args.data_seed if training_args.data_seed is not None else training_args.seed
     ev = D.limit_questions(splits["validation"], data_args.max_eval_samples, seed)
     tr = splits["train"]
     if tr is not None:
         tr = D.limit_questions(tr, data_args.max_train_samples, seed, data_args.max_train_unanswerable_fraction)
+        if len(tr) == 0:
+            raise UserError("no training questions left after --max_train_samples / "
+                            f"--max_train_unanswerable_fraction {data_args.max_train_unanswerable_fraction} (the "
+                            "training data may hold only unanswerable questions); loosen them")
+    if len(ev) == 0:
+        raise UserError("no evaluation questions; check --validation_file and --max_eval_samples")
+    return {"train": tr, "validation": ev, "prov": prov, "seed": seed, "seconds": time.perf_counter() - t0}
+
+
+def load_features(data_args, tokenizer, training_args, questions):
+    t0 = time.perf_counter()
+    tr, ev, prov, seed = questions["train"], questions["validation"], questions["prov"], questions["seed"]
     mpf = training_args.main_process_first
     ev_feats, ev_cached = featurize(ev, tokenizer, False, data_args, mpf)
     tr_feats, tr_cached = featurize(tr, tokenizer, True, data_args, mpf) if tr is not None else (None, None)
@@ -90,7 +135,7 @@ def load_features(data_args, tokenizer, training_args, need_train):
                          "ids_sha256": ids_digest(tr["id"]),
                          "subset": f"seeded random {data_args.max_train_samples} (seed {seed})" if data_args.max_train_samples else "all",
                          "max_unanswerable_fraction": data_args.max_train_unanswerable_fraction}
-    return tr_feats, ev, ev_feats, prov, time.perf_counter() - t0
+    return tr_feats, ev, ev_feats, prov, time.perf_counter() - t0 + questions["seconds"]
 
 
 def ids_digest(ids) -> str:

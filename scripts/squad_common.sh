@@ -20,8 +20,11 @@ case "$DATASET" in
   official)  DATA_ITEMS=(squad-train squad-dev)
              DATA_ARGS=(--train_file "$DATA_DIR/squad_v2/train-v2.0.json.gz"
                         --validation_file "$DATA_DIR/squad_v2/dev-v2.0.json.gz") ;;
-  files)     DATA_ARGS=(--train_file "${TRAIN_FILE:?DATASET=files needs TRAIN_FILE=path/to/train-v2.0.json}"
-                        --validation_file "${VALIDATION_FILE:?DATASET=files needs VALIDATION_FILE=path/to/dev-v2.0.json}") ;;
+  files)     if [ -z "${TRAIN_FILE:-}" ] || [ -z "${VALIDATION_FILE:-}" ]; then
+               echo "error: DATASET=files needs TRAIN_FILE=path/to/train.json and VALIDATION_FILE=path/to/dev.json" >&2
+               exit 2
+             fi
+             DATA_ARGS=(--train_file "$TRAIN_FILE" --validation_file "$VALIDATION_FILE") ;;
   *)         DATA_ARGS=(--dataset_name "$DATASET") ;;
 esac
 COMMON=(--model_name_or_path "$MODEL" "${DATA_ARGS[@]}" --max_seq_length "$MAX_SEQ_LENGTH" --doc_stride "$DOC_STRIDE"
