@@ -117,7 +117,7 @@ def squad_windows(data_dir: str, tok_path: str, max_seq_length: int, doc_stride:
     args = DataArguments(max_seq_length=max_seq_length, doc_stride=doc_stride)
     check_sizes(args)
     tok = AutoTokenizer.from_pretrained(tok_path)
-    check_fast(tok)
+    check_fast(tok, tok_path)
     feats, _ = featurize(D.limit_questions(D.squad_file_dataset(str(dev)), max_questions, seed=0), tok, True, args)
     return tok, feats, {"source": str(dev), "sha256": D.sha256_file(str(dev)), "n_windows": len(feats),
                         "tokenizer": tok_path,

@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 
 
-def check_fast(tokenizer):
+def check_fast(tokenizer, source: str = ""):
     from .errors import UserError
     if not getattr(tokenizer, "is_fast", False):
-        raise UserError(f"{type(tokenizer).__name__} is not a fast tokenizer; offsets need one "
-                        "(use a model folder with tokenizer.json, or a model with a Rust tokenizer)")
+        where = f" (from {source})" if source else ""
+        raise UserError(f"{type(tokenizer).__name__}{where} is not a fast tokenizer; answer offsets need one: use a "
+                        "model folder with tokenizer.json, or a model with a Rust (tokenizers) tokenizer")
 
 
 def _truncate_questions(tokenizer, questions, max_query_length):

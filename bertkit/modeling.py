@@ -143,7 +143,7 @@ def load_qa_model(name_or_path: str, seed: int, trust_remote_code: bool = False,
     from .features import check_fast
     tok = _load("tokenizer", name_or_path, AutoTokenizer.from_pretrained, name_or_path,
                 trust_remote_code=trust_remote_code)
-    check_fast(tok)
+    check_fast(tok, name_or_path)
     set_seed(seed)  # the untrained head is part of the baseline: make it reproducible
     model = _load("weights", name_or_path, AutoModelForQuestionAnswering.from_pretrained, name_or_path,
                   use_safetensors=True, attn_implementation=attn_implementation, dtype=load_dtype(model_dtype),
@@ -159,7 +159,7 @@ def load_classifier(name_or_path: str, seed: int, num_labels: int | None = None,
     from .features import check_fast
     tok = _load("tokenizer", name_or_path, AutoTokenizer.from_pretrained, name_or_path,
                 trust_remote_code=trust_remote_code)
-    check_fast(tok)
+    check_fast(tok, name_or_path)
     set_seed(seed)
     labels = {} if id2label is None else dict(num_labels=num_labels, id2label=id2label,
                                               label2id={v: k for k, v in id2label.items()})

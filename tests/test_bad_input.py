@@ -136,9 +136,10 @@ def run_all(cases, cache):
     env = {**os.environ, "HF_DATASETS_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
     def one(case):
-        cid, cmd = case[0], case[1]
-        return cid, subprocess.run([sys.executable, *map(str, cmd)], cwd=REPO, env=env, capture_output=True,
-                                   text=True, timeout=600)
+        cid, cmd = case[0], [str(c) for c in case[1]]
+        extra = case[2] if len(case) > 2 else {}
+        argv = cmd if cmd[0] == "bash" else [sys.executable, *cmd]
+        return cid, subprocess.run(argv, cwd=REPO, env={**env, **extra}, capture_output=True, text=True, timeout=600)
     with ThreadPoolExecutor(max_workers=3) as pool:
         return dict(pool.map(one, cases))
 
@@ -153,6 +154,14 @@ def tiny_variants(tiny_model_dir, base: Path):
         for f in remove:
             (m / f).unlink(missing_ok=True)
         d[name] = m
+    m = base / "slow_tokenizer"  # only a Python (slow) tokenizer: no offsets
+    shutil.copytree(tiny_model_dir, m)
+    (m / "tokenizer.json").unlink()
+    from bertkit.modeling import offline_minilm_path
+    shutil.copy(Path(offline_minilm_path()) / "vocab.txt", m / "vocab.txt")  # the same vocabulary as tiny's
+    cfg = json.loads((m / "tokenizer_config.json").read_text())
+    (m / "tokenizer_config.json").write_text(json.dumps({**cfg, "tokenizer_class": "BertTokenizerLegacy"}))
+    d["slow_tokenizer"] = m
     m = base / "pickle_only"
     shutil.copytree(tiny_model_dir, m)
     (m / "model.safetensors").rename(m / "pytorch_model.bin")
@@ -200,7 +209,7 @@ def bad_runs(workdir, tiny_model_dir):
     ]
     models = tiny_variants(tiny_model_dir, d / "models")
     for name, words in (("no_weights", "has no model.safetensors"), ("no_tokenizer", "has no tokenizer"),
-                        ("pickle_only", "pickle files are never loaded")):
+                        ("pickle_only", "pickle files are never loaded"), ("slow_tokenizer", "not a fast tokenizer")):
         more.append((f"squad_model_{name}", squad_cmd(models[name], out, "--results_file", d / "never.json",
                                                      validation=good), (name, words, [out])))
         more.append((f"ask_model_{name}", ["ask.py", "--model", models[name]], (name, words, [])))
@@ -237,6 +246,10 @@ def bad_runs(workdir, tiny_model_dir):
     for cid, cmd, exp in more:
         cases.append((cid, cmd))
         expect[cid] = exp
+    # the shell scripts pass the commands' line and status through
+    cases.append(("script_model_no_weights", ["bash", "scripts/baseline.sh"],
+                  {"MODEL": str(models["no_weights"]), "OUTPUT_DIR": str(out), "DATA_DIR": str(good.parent)}))
+    expect["script_model_no_weights"] = ("no_weights", "has no model.safetensors", [out])
     before = snapshot(out, d / "out.json")
     cache = d / "datasets_cache"
     results = run_all(cases, cache)
@@ -249,12 +262,12 @@ def bad_case_ids():
         ids += [f"squad_{cid}"] + ([f"squad_train_{cid}"] if cid in TRAIN_SIDE else [])
     ids += ["squad_ids_in_both_files", "squad_max_eval_samples_0", "squad_only_unanswerable_left", "squad_seq_too_short",
             "squad_stride_too_big", "squad_results_exist"]
-    for m in ("no_weights", "no_tokenizer", "pickle_only"):
+    for m in ("no_weights", "no_tokenizer", "pickle_only", "slow_tokenizer"):
         ids += [f"squad_model_{m}", f"ask_model_{m}"]
     ids += ["ask_context_file_missing", "classify_text_latin1", "bench_no_data", "bench_stride_too_big"]
     ids += [f"imdb_train_{c}" for c in ("no_text_column", "unknown_label", "header_only", "latin1", "empty",
                                         "truncated_gz", "jsonl_no_label", "directory")]
-    return ids + ["imdb_test_unknown_label"]
+    return ids + ["imdb_test_unknown_label", "script_model_no_weights"]
 
 
 @pytest.mark.parametrize("cid", bad_case_ids())
@@ -304,6 +317,7 @@ def valid_runs(workdir, tiny_model_dir):
         ("imdb_bom_crlf_strings_extra_columns", imdb_cmd(tiny_model_dir, d / "imdb", imdb_file, imdb_file)),
         ("ask_empty_context", ["ask.py", "--model", tiny_model_dir, "--context", ""]),
         ("fixed_before", squad_cmd(tiny_model_dir, d / "fixed_before", validation=fixed)),
+        ("skip_bad_answers", squad_cmd(tiny_model_dir, d / "skipped", "--skip_bad_answers", validation=fixed)),
     ]
     results = run_all(cases, d / "cache")
     write(fixed, GOOD)  # the same path, corrected: the rerun must read the corrected file, not a cache of the bad one
@@ -333,3 +347,11 @@ def test_a_corrected_file_is_read_again(valid_runs):
     p = results["fixed_after"]
     assert p.returncode == 0, p.stderr[-3000:]
     assert json.loads((d / "fixed_after.json").read_text())["metrics"]["total"] == 3
+
+
+def test_skip_bad_answers_leaves_them_out_and_counts_them(valid_runs):
+    d, results = valid_runs
+    p = results["skip_bad_answers"]
+    assert p.returncode == 0, p.stderr[-3000:]
+    r = json.loads((d / "skipped.json").read_text())
+    assert r["metrics"]["total"] == 2 and r["data"]["skipped_bad_answers"] == {"train": None, "validation": 1}
