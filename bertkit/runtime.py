@@ -120,18 +120,37 @@ def tokens_per_second(train_metrics: dict, dataset) -> float:
     return round(train_metrics["train_samples_per_second"] * mean, 1)
 
 
-def predict_in_order(trainer, dataset, **kwargs):
-    """trainer.predict with rows in dataset order (then row i of the output is dataset row i).
+def predict_in_order(trainer, dataset, sort_by_length: bool = True, **kwargs):
+    """trainer.predict whose output row i is dataset row i.
 
-    transformers 5 length-groups the *eval* sampler too under --train_sampling_strategy group_by_length,
-    which returns predictions shuffled with nothing to map them back.
+    With sort_by_length the rows are predicted longest first, so each batch (padded to its longest row) holds
+    rows of about one length, and the predictions are then put back in dataset order: the same numbers for
+    much less padding. (We sort ourselves and run the Trainer's sampler in order: transformers 5
+    length-groups the *eval* sampler too under --train_sampling_strategy group_by_length, but returns the
+    predictions shuffled with nothing to map them back.)
     """
+    import numpy as np
+    from transformers.trainer_utils import PredictionOutput
+    order = None
+    if sort_by_length and "input_ids" in dataset.column_names and len(dataset) > 1:
+        import pyarrow.compute as pc
+        lengths = pc.list_value_length(dataset.with_format("arrow")["input_ids"]).to_numpy()  # rows as shown
+        order = np.argsort(-lengths, kind="stable")
+        dataset = dataset.select(order)
     strategy = trainer.args.train_sampling_strategy
     trainer.args.train_sampling_strategy = "sequential"
     try:
-        return trainer.predict(dataset, **kwargs)
+        out = trainer.predict(dataset, **kwargs)
     finally:
         trainer.args.train_sampling_strategy = strategy
+    if order is None:
+        return out
+    back = np.empty_like(order)
+    back[order] = np.arange(len(order))
+
+    def unsort(x):
+        return None if x is None else tuple(unsort(y) for y in x) if isinstance(x, tuple) else x[back]
+    return PredictionOutput(predictions=unsort(out.predictions), label_ids=unsort(out.label_ids), metrics=out.metrics)
 
 
 def fp32_precision_state() -> dict:

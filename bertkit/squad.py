@@ -41,6 +41,9 @@ class DataArguments:
     overwrite_cache: bool = False
     n_best_size: int = 20
     max_answer_length: int = 30
+    sort_eval_by_length: bool = field(default=True, metadata={
+        "help": "Predict eval windows longest first (each batch padded to about its own length), then map the "
+                "logits back to dataset order: the same predictions with less padding. false: dataset order."})
     null_score_diff_threshold: float = field(default=0.0, metadata={
         "help": "Predict no answer when null score - best span score > this."})
     results_file: str | None = field(default=None, metadata={
@@ -147,7 +150,7 @@ def evaluate(trainer, examples, features, data_args, out_dir, write=True):
     """Predict every window, post-process per question, score, and write the prediction files."""
     t0 = time.perf_counter()
     model_inputs = features.remove_columns(["example_id", "offset_mapping"])
-    out = predict_in_order(trainer, model_inputs, metric_key_prefix="eval")
+    out = predict_in_order(trainer, model_inputs, sort_by_length=data_args.sort_eval_by_length, metric_key_prefix="eval")
     start_logits, end_logits = out.predictions[:2] if isinstance(out.predictions, tuple) else out.predictions
     # Under N processes the Trainer gathers every process's windows in dataset order and drops the copies
     # accelerate adds to even out the last batch; postprocess_qa stops if the count is off.

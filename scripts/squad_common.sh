@@ -10,7 +10,7 @@ DATASET="${DATASET:-dev-split}"          # dev-split (offline: dev articles 0-24
 MAX_EVAL_SAMPLES="${MAX_EVAL_SAMPLES-1000}"   # empty = every eval question
 MAX_SEQ_LENGTH="${MAX_SEQ_LENGTH:-256}"
 DOC_STRIDE="${DOC_STRIDE:-64}"
-EVAL_BATCH="${EVAL_BATCH:-64}"
+EVAL_BATCH="${EVAL_BATCH:-32}"           # eval windows run longest first: on a CPU 32 beats 64 (benchmarks/eval_order.py)
 SEED="${SEED:-42}"
 
 DATA_ITEMS=()                            # what need_data fetches / verifies in DATA_DIR before the first step

@@ -136,3 +136,38 @@ def test_before_after_table(runs):
 def test_saved_model_folder_has_no_pickles(runs):
     assert (runs / "ft" / "model.safetensors").is_file()
     assert not list((runs / "ft").glob("*.bin"))
+
+
+def test_length_sorted_eval_gives_the_dataset_order_predictions(runs, common, tmp_path):
+    """Eval windows predicted longest first and mapped back: the same answers and null odds as dataset order."""
+    from transformers import HfArgumentParser, Trainer, TrainingArguments
+    from bertkit import squad as S
+    from bertkit.modeling import load_qa_model
+    from bertkit.runtime import collator
+    args = [str(a) for a in common] + ["--output_dir", str(tmp_path), "--per_device_eval_batch_size", "4"]
+    model_args, data_args, targs = HfArgumentParser((S.ModelArguments, S.DataArguments, TrainingArguments)) \
+        .parse_args_into_dataclasses(args)
+    tok, model = load_qa_model(str(runs / "ft"), seed=0)
+    q = S.load_questions(data_args, targs, need_train=False)
+    _, examples, feats, _, _ = S.load_features(data_args, tok, targs, q)
+    lengths = [len(x) for x in feats["input_ids"]]
+    assert lengths != sorted(lengths, reverse=True)  # dataset order is not already longest first
+    trainer = Trainer(model=model, args=targs, processing_class=tok, data_collator=collator(tok, model_args, targs))
+    got = {}
+    for sort in (False, True):
+        data_args.sort_eval_by_length = sort
+        got[sort] = S.evaluate(trainer, examples, feats, data_args, tmp_path / str(sort), write=True)
+    assert got[True][1] == got[False][1] and got[True][0] == pytest.approx(got[False][0])
+    odds = [json.loads((tmp_path / str(s) / "null_odds.json").read_text()) for s in (False, True)]
+    assert odds[0].keys() == odds[1].keys() and list(odds[1].values()) == pytest.approx(list(odds[0].values()), abs=1e-5)
+
+
+def test_eval_order_benchmark_writes_its_json(runs, dev_file, tmp_path):
+    out = tmp_path / "eval_order.json"
+    p = run("benchmarks/eval_order.py", "--model", runs / "ft", "--data_dir", Path(dev_file).parents[1],
+            "--max_eval_samples", 20, "--max_seq_length", 128, "--doc_stride", 32, "--repeats", 1, "--output", out)
+    r = json.loads(out.read_text())
+    assert r["identical_predictions"] is True and r["data"]["eval_questions"] == 20 and r["speedup"] > 0
+    assert r["results"]["length_sorted"]["padded_tokens"] <= r["results"]["dataset_order"]["padded_tokens"]
+    assert all(k in r for k in ("command", "model", "hardware", "versions", "git_commit"))
+    assert "wrote" in p.stdout
