@@ -97,7 +97,7 @@ def _nested_rows(path: str, obj: dict) -> list[dict]:
                     raise UserError(f"{path}: question {qid} ({place}): each answer needs 'text' and 'answer_start'")
                 rows.append({"id": str(qid), "title": title, "context": para["context"], "question": qa["question"],
                              "article_index": a, "answers": {"text": [x["text"] for x in answers],
-                                                             "answer_start": [x["answer_start"] for x in answers]}})
+                                                             "answer_start": [_offset(x["answer_start"]) for x in answers]}})
     return rows
 
 
@@ -112,8 +112,17 @@ def _flat_rows(path: str, records: list) -> list[dict]:
                             "each line needs id, title, context, question, answers{text: [...], answer_start: [...]}")
         rows.append({"id": str(r["id"]), "title": r.get("title", ""), "context": r["context"],
                      "question": r["question"], "article_index": int(r.get("article_index", -1)),
-                     "answers": {"text": list(ans["text"]), "answer_start": list(ans["answer_start"])}})
+                     "answers": {"text": list(ans["text"]), "answer_start": [_offset(s) for s in ans["answer_start"]]}})
     return rows
+
+
+def _offset(v):
+    """answer_start as an int when it is one in any spelling ("24", 24.0); else as given, for bad_answer to name."""
+    if isinstance(v, str) and v.strip().isdigit():
+        return int(v)
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
 
 
 def bad_answer(row: dict) -> str | None:
