@@ -18,7 +18,7 @@ import numpy as np
 from datasets import Dataset, Features, Sequence, Value
 
 from .datafiles import hint_for
-from .errors import UserError
+from .errors import UserError, user_error_in
 
 OFFICIAL_QUESTIONS = {"train": 130_319, "validation": 11_873}  # train-v2.0.json, dev-v2.0.json
 DEV_SPLIT = {"train_articles": (0, 24), "eval_articles": (25, 34)}  # inclusive, in file order
@@ -196,15 +196,6 @@ def _gen(path: str, sha256: str, skip_bad_answers: bool):  # sha256 in the cache
     yield from read_squad_rows(path, skip_bad_answers)
 
 
-def unwrap(e: BaseException) -> UserError | None:
-    """The UserError inside an exception `datasets` wrapped around it (DatasetGenerationError), if any."""
-    while e is not None:
-        if isinstance(e, UserError):
-            return e
-        e = e.__cause__ or e.__context__
-    return None
-
-
 def squad_file_dataset(path: str, skip_bad_answers: bool = False, flag: str = "", info: dict | None = None) -> Dataset:
     """Flat Dataset of a local file, cached on disk by (path, sha256) so later .map calls cache too.
 
@@ -217,7 +208,7 @@ def squad_file_dataset(path: str, skip_bad_answers: bool = False, flag: str = ""
         return Dataset.from_generator(_gen, features=SQUAD_FEATURES, gen_kwargs={
             "path": str(Path(path).resolve()), "sha256": sha256_file(path), "skip_bad_answers": skip_bad_answers})
     except Exception as e:  # datasets wraps what the generator raises
-        if (inner := unwrap(e)) is not None:
+        if (inner := user_error_in(e)) is not None:
             raise inner from None
         raise
 

@@ -6,7 +6,7 @@ class UserError(Exception):
     """A problem with what the user gave us; the message names the problem and the fix."""
 
 
-def _user_error_in(e):
+def user_error_in(e):
     """The UserError an exception carries (libraries such as `datasets` wrap what our code raised)."""
     seen = set()
     while e is not None and id(e) not in seen:
@@ -27,7 +27,7 @@ def exit_on_user_error(main):
               "command with --resume_from_checkpoint <output_dir> to go on", file=sys.stderr)
         sys.exit(130)
     except Exception as e:
-        inner = _user_error_in(e)
+        inner = user_error_in(e)
         if inner is None:
             raise
         print("error: " + str(inner).replace("\n", " "), file=sys.stderr)  # one line, whatever the message holds

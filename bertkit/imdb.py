@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 from datasets import ClassLabel, Dataset, Features, Value
 
-from .data import read_text, sha256_file, unwrap
-from .errors import UserError
+from .data import read_text, sha256_file
+from .errors import UserError, user_error_in
 
 ID2LABEL = {0: "negative", 1: "positive"}
 LABEL_NAMES = {"0": 0, "1": 1, "neg": 0, "pos": 1, "negative": 0, "positive": 1}
@@ -76,7 +76,7 @@ def labelled_dataset(path: str, text_column="text", label_column="label", flag: 
             "path": str(Path(path).resolve()), "sha256": sha256_file(path), "text_column": text_column,
             "label_column": label_column})
     except Exception as e:  # datasets wraps what the generator raises
-        if (inner := unwrap(e)) is not None:
+        if (inner := user_error_in(e)) is not None:
             raise inner from None
         raise
 
