@@ -3,7 +3,8 @@
     python ask.py --model outputs/squad_subset --question "What is the capital of China?" \
         --context "The capital of China is Beijing."
     python ask.py --model outputs/squad_subset --question "Who wrote it?" --context_file article.txt --json
-The answer is "" (no answer) when the no-answer score beats the best span by more than --threshold.
+The answer is "" (no answer) when the no-answer score beats the best span by more than --threshold; by default
+the threshold a fine-tuning run calibrated and saved with the model (<model>/qa_threshold.json), else 0.0.
 """
 import argparse
 import json
@@ -15,6 +16,7 @@ from bertkit.data import read_text
 from bertkit.errors import UserError, exit_on_user_error
 from bertkit.inference import DEMO, answer, describe
 from bertkit.modeling import load_qa_model, resolve_model
+from bertkit.squad import THRESHOLD_FILE, saved_threshold
 
 
 def main():
@@ -24,7 +26,8 @@ def main():
     g = p.add_mutually_exclusive_group()
     g.add_argument("--context", default=None)
     g.add_argument("--context_file", default=None)
-    p.add_argument("--threshold", type=float, default=0.0, help="null_score_diff_threshold")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="null_score_diff_threshold (default: the model folder's qa_threshold.json, else 0.0)")
     p.add_argument("--max_seq_length", type=int, default=384)
     p.add_argument("--doc_stride", type=int, default=128)
     p.add_argument("--json", action="store_true", help="print the full result (with n-best) as JSON")
@@ -48,9 +51,20 @@ def main():
              "note": "no answer: the context is empty"}
         print(json.dumps(r, indent=2, ensure_ascii=False) if a.json else "answer: <no answer> (the context is empty)")
         return
+    threshold = {"value": a.threshold, "source": "--threshold"}
+    if a.threshold is None:
+        saved = saved_threshold(model_path) if Path(model_path).is_dir() else None
+        threshold = ({"value": saved["value"], "source": f"{Path(model_path) / THRESHOLD_FILE} ({saved.get('method')})"}
+                     if saved else {"value": 0.0, "source": "default (the model folder has no qa_threshold.json)"})
     tok, model = load_qa_model(model_path, seed=0)  # fp32 on the CPU, whatever the checkpoint's dtype
-    r = answer(model, tok, [a.question], [context], a.max_seq_length, a.doc_stride, null_score_diff_threshold=a.threshold)[0]
-    print(json.dumps(r, indent=2, ensure_ascii=False) if a.json else describe(r))
+    r = answer(model, tok, [a.question], [context], a.max_seq_length, a.doc_stride,
+               null_score_diff_threshold=threshold["value"])[0]
+    r["threshold"] = threshold
+    if a.json:
+        print(json.dumps(r, indent=2, ensure_ascii=False))
+    else:
+        print(f"no-answer threshold {threshold['value']:+.3f}, from {threshold['source']}")
+        print(describe(r))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import logging
 from transformers import HfArgumentParser, Trainer, TrainingArguments
 
 from bertkit import squad as S
-from bertkit.errors import exit_on_user_error
+from bertkit.errors import UserError, exit_on_user_error
 from bertkit.inference import demo, describe
 from bertkit.modeling import load_qa_model, model_provenance, resolve_model
 from bertkit.report import OptionalSteps, provenance, relpath, write_essentials, write_json_atomic
@@ -30,6 +30,10 @@ def main():
     prov = provenance(optional)  # at the start: the code and command that this run used
     training_args = resolve_runtime(model_args, training_args)
     S.check_outputs(data_args, training_args)
+    if S.threshold_setting(data_args) == "auto":
+        raise UserError("run_baseline.py scores the model before any training, so there is nothing to calibrate the "
+                        "threshold on: pass --null_score_diff_threshold <number> (default 0.0); best_* give the "
+                        "oracle threshold")
     questions = S.load_questions(data_args, training_args, need_train=False)
     model_path = resolve_model(model_args.model_name_or_path)
     tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code,

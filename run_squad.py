@@ -8,6 +8,8 @@ Full SQuAD 2.0 on one or many GPUs (bert-base-uncased, the published recipe): ba
         --model_name_or_path bert-base-uncased --dataset_name squad_v2 --do_train --do_eval --learning_rate 3e-5 \
         --num_train_epochs 2 --per_device_train_batch_size 24 --warmup_steps 0.1 --train_sampling_strategy group_by_length \
         --dataloader_num_workers 4 --output_dir outputs/squad_v2_bert_base
+--null_score_diff_threshold auto: the no-answer threshold that maximises F1 on --calibration_samples training-side
+questions held out of training, saved as <output_dir>/qa_threshold.json (ask.py uses it).
 Resume: the same command plus --resume_from_checkpoint outputs/squad_v2_bert_base (or a checkpoint-N folder).
 Writes predictions.json, nbest_predictions.json, null_odds.json, nonnull_predictions.json to --output_dir and
 a results JSON (metrics + provenance) to results/.
@@ -24,6 +26,7 @@ from bertkit import squad as S
 from bertkit.errors import UserError, exit_on_user_error
 from bertkit.inference import demo, describe
 from bertkit.modeling import load_qa_model, model_provenance, resolve_model
+from bertkit.optim import freeze_word_embeddings, head_rate_optimizer
 from bertkit.report import OptionalSteps, provenance, relpath, write_essentials, write_json_atomic
 from bertkit.runtime import collator, interrupt_callback, resolve_runtime, resume_point, runtime_record, tokens_per_second
 
@@ -53,7 +56,21 @@ def main():
             raise UserError(f"--baseline_results {data_args.baseline_results} not found; run run_baseline.py first")
         baseline = json.loads(Path(data_args.baseline_results).read_text())
 
-    questions = S.load_questions(data_args, training_args, need_train=training_args.do_train)
+    # The no-answer threshold: a number, or auto = calibrated after training on held-out training-side questions
+    # (evaluating a saved model: the threshold saved with it, else calibrated on the training side's questions).
+    setting = S.threshold_setting(data_args)
+    threshold = {"value": setting, "method": "given"} if setting != "auto" else None
+    if setting == "auto" and not training_args.do_train:
+        saved = S.saved_threshold(resolve_model(model_args.model_name_or_path))
+        if saved:
+            threshold = {**saved, "method": "saved", "file": S.THRESHOLD_FILE}
+    need_calibration = threshold is None  # auto: calibrate (and, after training, save) even without --do_eval
+    questions = S.load_questions(data_args, training_args, need_train=training_args.do_train,
+                                 need_calibration=need_calibration)
+    if need_calibration and questions["calibration"] is None:
+        raise UserError("--null_score_diff_threshold auto needs training-side questions to calibrate on (--train_file, "
+                        "--dataset_name or --protocol dev-split), or a model folder with a saved qa_threshold.json; "
+                        "or pass a number")
     model_path = resolve_model(model_args.model_name_or_path)
     tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code,
                                      model_args.attn_implementation, model_args.model_dtype)
@@ -65,8 +82,12 @@ def main():
         raise UserError(f"{data_args.baseline_results} was scored on other eval questions; rerun the baseline "
                         "with the same data flags and seed")
 
+    if model_args.freeze_word_embeddings and training_args.do_train:
+        freeze_word_embeddings(model)
     trainer = Trainer(model=model, args=training_args, data_collator=collator(tokenizer, model_args, training_args),
                       processing_class=tokenizer, train_dataset=train_feats, callbacks=[interrupt_callback()])
+    if model_args.head_learning_rate is not None and training_args.do_train:
+        trainer.optimizer = head_rate_optimizer(trainer, model_args.head_learning_rate)
     timing = {"preprocess_seconds": round(t_pre, 2)}
     loss_log = None
     if training_args.do_train:
@@ -83,8 +104,15 @@ def main():
         timing["train_tokens_per_second"] = optional("tokens/s", tokens_per_second, tr.metrics, train_feats)
         loss_log = [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
     metrics = None
+    if need_calibration:
+        threshold = S.calibrate(trainer, questions, data_args)
+        timing["calibration_seconds"] = threshold["calibration"]["seconds"]
+        if training_args.do_train and trainer.is_world_process_zero():  # saved with the model it belongs to
+            write_json_atomic(Path(training_args.output_dir) / S.THRESHOLD_FILE,
+                              {**threshold, "model": relpath(training_args.output_dir)})
     if training_args.do_eval:  # writes the prediction files
-        metrics, _, t_eval = S.evaluate(trainer, eval_examples, eval_feats, data_args, training_args.output_dir)
+        metrics, _, t_eval = S.evaluate(trainer, eval_examples, eval_feats, data_args, training_args.output_dir,
+                                        threshold=threshold["value"])
         timing["eval_seconds"] = round(t_eval, 2)
         timing["eval_samples_per_second"] = round(len(eval_feats) / t_eval, 2)
         log.info("eval metrics: %s", json.dumps({k: round(v, 3) for k, v in metrics.items()}))
@@ -94,14 +122,14 @@ def main():
               "protocol": data_prov["protocol"], "protocol_note": data_prov.get("protocol_note"),
               "command": prov.pop("command"), "model": model_info,
               "data": S.data_record(data_prov, data_args),
-              "hyperparameters": S.hyperparameters(data_args, training_args),
-              "metrics": metrics, "baseline_metrics": baseline["metrics"] if baseline else None,
+              "hyperparameters": S.hyperparameters(data_args, training_args, model_args),
+              "null_threshold": threshold, "metrics": metrics, "baseline_metrics": baseline["metrics"] if baseline else None,
               "baseline_results": data_args.baseline_results,
               "output_dir": relpath(training_args.output_dir), "timing": timing, "loss_log": loss_log, **prov}
     write_essentials(training_args.output_dir, result)  # model, predictions, metrics: on disk before anything optional
     result["runtime"] = optional("runtime record", runtime_record, model_args, training_args, trainer.model)
     d = optional("demo", demo, trainer.model, tokenizer, max_seq_length=data_args.max_seq_length,
-                 doc_stride=data_args.doc_stride)
+                 doc_stride=data_args.doc_stride, null_score_diff_threshold=threshold["value"] if threshold else 0.0)
     if d:
         log.info("demo %r: %s", d["question"], describe(d))
     result.update(demo=d, demo_baseline=baseline.get("demo") if baseline else None, warnings=optional.warnings)

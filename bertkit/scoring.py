@@ -87,3 +87,36 @@ def squad_v2_metrics(examples, predictions: dict, nonnull_predictions: dict | No
             m["best_exact"], m["best_exact_thresh"] = best_threshold(nonnull_predictions, nn_exact, null_odds, has_ans)
             m["best_f1"], m["best_f1_thresh"] = best_threshold(nonnull_predictions, nn_f1, null_odds, has_ans)
     return m
+
+
+def apply_threshold(nonnull_predictions: dict, null_odds: dict, threshold: float) -> dict:
+    """The predictions at a no-answer threshold: "" where null score - best span score > threshold."""
+    return {q: "" if null_odds[q] > threshold else a for q, a in nonnull_predictions.items()}
+
+
+def calibrate_threshold(examples, nonnull_predictions: dict, null_odds: dict) -> dict:
+    """The no-answer threshold that maximises F1 on these (held-out) questions, for use on other questions.
+
+    The official search answers the questions whose odds are <= the cut; we place the cut halfway to the next
+    odds value (not on a question's own value), and below every odds value when answering nothing wins (the
+    official search reports 0.0 there, which would answer about half of new questions).
+    """
+    examples = list(examples)
+    has_ans = {ex["id"]: bool(gold_answers(ex["answers"])[0]) for ex in examples}
+    _, f1 = raw_scores(examples, nonnull_predictions)
+    order = sorted(has_ans, key=lambda q: null_odds[q])
+    cur = best = sum(1 for q in order if not has_ans[q])
+    cut = -1  # index of the last answered question in `order`; -1 = answer none
+    for i, q in enumerate(order):
+        cur += f1[q] if has_ans[q] else (-1 if nonnull_predictions[q] else 0)
+        if cur > best:
+            best, cut = cur, i
+    odds = [null_odds[q] for q in order]
+    if cut < 0:
+        value = odds[0] - 1.0
+    elif cut == len(order) - 1:
+        value = odds[-1] + 1.0
+    else:
+        value = (odds[cut] + odds[cut + 1]) / 2
+    return {"value": float(value), "f1": 100.0 * best / len(order), "n_questions": len(order),
+            "n_answerable": sum(has_ans.values()), "answered_share": (cut + 1) / len(order)}

@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from . import data as D
 from .errors import UserError
 from .features import featurize
@@ -14,7 +16,7 @@ from .modeling import ModelArguments  # noqa: F401  (re-exported for the scripts
 from .postprocess import postprocess_qa
 from .report import REPO, write_json_atomic
 from .runtime import predict_in_order
-from .scoring import squad_v2_metrics
+from .scoring import apply_threshold, calibrate_threshold, squad_v2_metrics
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +46,13 @@ class DataArguments:
     sort_eval_by_length: bool = field(default=True, metadata={
         "help": "Predict eval windows longest first (each batch padded to about its own length), then map the "
                 "logits back to dataset order: the same predictions with less padding. false: dataset order."})
-    null_score_diff_threshold: float = field(default=0.0, metadata={
-        "help": "Predict no answer when null score - best span score > this."})
+    null_score_diff_threshold: str = field(default="0.0", metadata={
+        "help": "Predict no answer when null score - best span score > this. 'auto': the value that maximises F1 "
+                "on --calibration_samples questions held out of the training data (never trained on), saved "
+                "with the model as qa_threshold.json; evaluating a saved model, auto reads that file."})
+    calibration_samples: int = field(default=400, metadata={
+        "help": "With --null_score_diff_threshold auto: how many training-side questions (seeded) are held out "
+                "of training to choose the threshold."})
     results_file: str | None = field(default=None, metadata={
         "help": "Results JSON (default results/<basename of output_dir>.json); never overwritten."})
     baseline_results: str | None = field(default=None, metadata={
@@ -77,6 +84,9 @@ def check_sizes(data_args):
         v = getattr(data_args, name)
         if v is not None and v < 1:
             raise UserError(f"--{name} {v}: give a positive number of questions (or leave it out for all)")
+    threshold_setting(data_args)
+    if data_args.calibration_samples < 1:
+        raise UserError(f"--calibration_samples {data_args.calibration_samples}: give a positive number of questions")
     f = data_args.max_train_unanswerable_fraction
     if f is not None and not 0 <= f <= 1:
         raise UserError(f"--max_train_unanswerable_fraction {f}: give a share between 0 and 1")
@@ -91,6 +101,35 @@ def check_sizes(data_args):
                         f"- 3); consecutive windows overlap by doc_stride tokens, e.g. --doc_stride {room // 2}")
 
 
+THRESHOLD_FILE = "qa_threshold.json"  # beside the fine-tuned model: ask.py and later evaluations use it
+
+
+def threshold_setting(data_args):
+    """'auto' or the given number; anything else is one clear error, before any work."""
+    v = str(data_args.null_score_diff_threshold).strip()
+    if v == "auto":
+        return "auto"
+    try:
+        return float(v)
+    except ValueError:
+        raise UserError(f"--null_score_diff_threshold {v!r}: give a number (e.g. 0.0) or 'auto'") from None
+
+
+def saved_threshold(model_dir) -> dict | None:
+    """The threshold a fine-tuning run saved with its model, if any."""
+    import json
+    p = Path(str(model_dir)) / THRESHOLD_FILE
+    if not p.is_file():
+        return None
+    try:
+        rec = json.loads(p.read_text())
+        rec["value"] = float(rec["value"])
+    except (ValueError, KeyError, TypeError):
+        raise UserError(f"{p} is not a threshold file (JSON with a numeric 'value'); delete it or pass "
+                        "--null_score_diff_threshold <number>") from None
+    return rec
+
+
 def check_model_fits(data_args, model):
     limit = getattr(model.config, "max_position_embeddings", None)
     if limit and data_args.max_seq_length > limit:
@@ -98,18 +137,27 @@ def check_model_fits(data_args, model):
                         f"use --max_seq_length {limit} or less")
 
 
-def load_questions(data_args, training_args, need_train):
-    """The eval (and train) questions, read, validated and subset: before the model, so bad data fails fast."""
+def load_questions(data_args, training_args, need_train, need_calibration=False):
+    """The eval (and train, and calibration) questions, read, validated and subset: before the model, so bad
+    data fails fast. Calibration questions come from the training side, held out before any training subset."""
     t0 = time.perf_counter()
     check_sizes(data_args)
     with training_args.main_process_first(desc="read data"):  # one process builds the datasets cache
         splits, prov = D.load_squad(data_args.dataset_name, data_args.dataset_config_name, data_args.train_file,
-                                    data_args.validation_file, data_args.protocol, need_train,
+                                    data_args.validation_file, data_args.protocol, need_train or need_calibration,
                                     data_args.skip_bad_answers)
     seed = training_args.data_seed if training_args.data_seed is not None else training_args.seed
     ev = D.limit_questions(splits["validation"], data_args.max_eval_samples, seed)
-    tr = splits["train"]
-    if tr is not None:
+    tr, cal = splits["train"], None
+    if tr is not None and need_calibration:
+        # held out before the training subset is drawn: these questions are never trained on
+        if data_args.calibration_samples >= len(tr):
+            raise UserError(f"--calibration_samples {data_args.calibration_samples} leaves no training questions "
+                            f"(the training side has {len(tr)}); lower it")
+        order = np.random.default_rng([seed, 1]).permutation(len(tr))
+        cal = tr.select(np.sort(order[:data_args.calibration_samples]))
+        tr = tr.select(np.sort(order[data_args.calibration_samples:]))
+    if tr is not None and need_train:
         tr = D.limit_questions(tr, data_args.max_train_samples, seed, data_args.max_train_unanswerable_fraction)
         if len(tr) == 0:
             raise UserError("no training questions left after --max_train_samples / "
@@ -117,7 +165,8 @@ def load_questions(data_args, training_args, need_train):
                             "training data may hold only unanswerable questions); loosen them")
     if len(ev) == 0:
         raise UserError("no evaluation questions; check --validation_file and --max_eval_samples")
-    return {"train": tr, "validation": ev, "prov": prov, "seed": seed, "seconds": time.perf_counter() - t0}
+    return {"train": tr if need_train else None, "validation": ev, "calibration": cal, "prov": prov, "seed": seed,
+            "seconds": time.perf_counter() - t0}
 
 
 def load_features(data_args, tokenizer, training_args, questions):
@@ -126,6 +175,13 @@ def load_features(data_args, tokenizer, training_args, questions):
     mpf = training_args.main_process_first
     ev_feats, ev_cached = featurize(ev, tokenizer, False, data_args, mpf)
     tr_feats, tr_cached = featurize(tr, tokenizer, True, data_args, mpf) if tr is not None else (None, None)
+    cal = questions.get("calibration")
+    if cal is not None:
+        cal_feats, _ = featurize(cal, tokenizer, False, data_args, mpf)
+        prov["calibration"] = {**D.counts(cal), "n_features": len(cal_feats), "ids_sha256": ids_digest(cal["id"]),
+                               "subset": f"seeded random {len(cal)} of the training side (seed {seed}), held out "
+                                         "before the training subset"}
+        questions["calibration_features"] = cal_feats
     log.info("process %d: eval windows %s, train windows %s", training_args.process_index,
              *("read from the datasets cache" if c else "computed" if c is not None else "-" for c in (ev_cached, tr_cached)))
     prov["eval"] = {**D.counts(ev), "n_features": len(ev_feats), "ids_sha256": ids_digest(ev["id"]),
@@ -146,8 +202,10 @@ def ids_digest(ids) -> str:
     return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
 
 
-def evaluate(trainer, examples, features, data_args, out_dir, write=True):
-    """Predict every window, post-process per question, score, and write the prediction files."""
+def evaluate(trainer, examples, features, data_args, out_dir, write=True, threshold=None):
+    """Predict every window, post-process per question, score, and write the prediction files.
+    threshold: the no-answer threshold (default: --null_score_diff_threshold, which must then be a number)."""
+    threshold = threshold_setting(data_args) if threshold is None else threshold
     t0 = time.perf_counter()
     model_inputs = features.remove_columns(["example_id", "offset_mapping"])
     out = predict_in_order(trainer, model_inputs, sort_by_length=data_args.sort_eval_by_length, metric_key_prefix="eval")
@@ -156,8 +214,10 @@ def evaluate(trainer, examples, features, data_args, out_dir, write=True):
     # accelerate adds to even out the last batch; postprocess_qa stops if the count is off.
     preds, nbest, odds, nonnull = postprocess_qa(examples, features["example_id"], features["offset_mapping"],
                                                  start_logits, end_logits, data_args.n_best_size,
-                                                 data_args.max_answer_length, data_args.null_score_diff_threshold)
+                                                 data_args.max_answer_length, threshold)
     metrics = squad_v2_metrics(examples, preds, nonnull, odds)
+    at_zero = squad_v2_metrics(examples, apply_threshold(nonnull, odds, 0.0))
+    metrics["exact_at_0"], metrics["f1_at_0"] = at_zero["exact"], at_zero["f1"]
     seconds = time.perf_counter() - t0
     if write and trainer.is_world_process_zero():
         for name, obj in (("predictions", preds), ("nbest_predictions", nbest), ("null_odds", odds),
@@ -166,7 +226,27 @@ def evaluate(trainer, examples, features, data_args, out_dir, write=True):
     return metrics, preds, seconds
 
 
-def hyperparameters(data_args, training_args) -> dict:
+def calibrate(trainer, questions, data_args) -> dict:
+    """Predict the held-out calibration questions; the threshold that maximises their F1."""
+    t0 = time.perf_counter()
+    examples, features = questions["calibration"], questions["calibration_features"]
+    model_inputs = features.remove_columns(["example_id", "offset_mapping"])
+    out = predict_in_order(trainer, model_inputs, sort_by_length=data_args.sort_eval_by_length,
+                           metric_key_prefix="calibration")
+    start_logits, end_logits = out.predictions[:2] if isinstance(out.predictions, tuple) else out.predictions
+    _, _, odds, nonnull = postprocess_qa(examples, features["example_id"], features["offset_mapping"], start_logits,
+                                         end_logits, data_args.n_best_size, data_args.max_answer_length, 0.0)
+    cal = calibrate_threshold(examples, nonnull, odds)
+    no_answer = 100.0 * (cal["n_questions"] - cal["n_answerable"]) / cal["n_questions"]
+    log.info("calibrated no-answer threshold %.3f: F1 %.2f on %d held-out training questions ('no answer' "
+             "everywhere: %.2f)", cal["value"], cal["f1"], cal["n_questions"], no_answer)
+    return {"value": cal["value"], "method": "calibrated",
+            "description": "maximises F1 on questions held out of training from the training side",
+            "calibration": {**cal, "no_answer_f1": no_answer, "ids_sha256": ids_digest(examples["id"]),
+                            "seconds": round(time.perf_counter() - t0, 2)}}
+
+
+def hyperparameters(data_args, training_args, model_args=None) -> dict:
     keys = ["learning_rate", "num_train_epochs", "max_steps", "per_device_train_batch_size", "per_device_eval_batch_size",
             "gradient_accumulation_steps", "warmup_steps", "weight_decay", "lr_scheduler_type", "seed", "data_seed",
             "bf16", "fp16", "tf32", "optim", "train_sampling_strategy", "torch_compile", "max_grad_norm"]
@@ -174,8 +254,12 @@ def hyperparameters(data_args, training_args) -> dict:
     hp["optim"] = getattr(hp["optim"], "value", str(hp["optim"]))
     hp["lr_scheduler_type"] = getattr(hp["lr_scheduler_type"], "value", str(hp["lr_scheduler_type"]))
     hp["world_size"] = training_args.world_size
+    if model_args is not None:
+        hp["freeze_word_embeddings"] = model_args.freeze_word_embeddings
+        hp["head_learning_rate"] = model_args.head_learning_rate
+    hp["null_score_diff_threshold"] = threshold_setting(data_args)  # a number, or 'auto' (see null_threshold)
     for k in ("max_seq_length", "doc_stride", "max_query_length", "max_train_samples", "max_eval_samples",
-              "max_train_unanswerable_fraction", "n_best_size", "max_answer_length", "null_score_diff_threshold"):
+              "max_train_unanswerable_fraction", "n_best_size", "max_answer_length", "calibration_samples"):
         hp[k] = getattr(data_args, k)
     return hp
 

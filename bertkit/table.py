@@ -5,23 +5,49 @@
 import json
 import sys
 
-ROWS = [("exact", "EM"), ("f1", "F1"), ("HasAns_exact", "HasAns EM"), ("HasAns_f1", "HasAns F1"),
+ROWS = [("exact", "EM (at the threshold used)"), ("f1", "F1 (at the threshold used)"),
+        ("f1_at_0", "F1 at threshold 0"), ("HasAns_exact", "HasAns EM"), ("HasAns_f1", "HasAns F1"),
         ("NoAns_exact", "NoAns EM"), ("nonnull_HasAns_f1", "span F1 (answerable, any threshold)"),
-        ("best_exact", "best EM"), ("best_f1", "best F1"), ("best_f1_thresh", "best F1 threshold")]
+        ("best_exact", "best EM (oracle*)"), ("best_f1", "best F1 (oracle*)"),
+        ("best_f1_thresh", "best F1 threshold (oracle*)")]
+
+
+def threshold_used(result: dict) -> dict:
+    """The no-answer threshold a run's metrics were scored at (older runs: the fixed flag, 0.0)."""
+    t = result.get("null_threshold")
+    if t:
+        return t
+    v = (result.get("hyperparameters") or {}).get("null_score_diff_threshold", 0.0)
+    return {"value": float(v), "method": "given"}
+
+
+def describe_threshold(t: dict) -> str:
+    if t["method"] == "calibrated":
+        c = t["calibration"]
+        return (f"{t['value']:+.3f}, calibrated: F1 {c['f1']:.2f} on {c['n_questions']} questions held out of "
+                f"training ('no answer' there: {c['no_answer_f1']:.2f})")
+    if t["method"] == "saved":
+        return f"{t['value']:+.3f}, saved with the model ({t.get('file', 'qa_threshold.json')})"
+    return f"{t['value']:+.3f}, given"
 
 
 def table(result: dict) -> str:
     before, after = result.get("baseline_metrics") or {}, result["metrics"]
+    before = {**before, "f1_at_0": before["f1"]} if before and "f1_at_0" not in before else before  # scored at 0
     lines = [f"protocol: {result['protocol']} ({result.get('protocol_note') or ''})",
              f"model: {result['model']['name_or_path']}",
              f"eval questions: {after['total']} ({after['HasAns_total']} answerable, {after['NoAns_total']} unanswerable)",
+             f"no-answer threshold after: {describe_threshold(threshold_used(result))}; before: 0.0",
              f"{'metric':<38}{'before':>10}{'after':>10}"]
     for key, name in ROWS:
+        if key not in after:
+            continue
         b = f"{before[key]:10.2f}" if key in before else f"{'-':>10}"
         lines.append(f"{name:<38}{b}{after[key]:10.2f}")
     no_ans = 100.0 * after["NoAns_total"] / after["total"]
     label = 'always "no answer" (EM = F1)'
     lines.append(f"{label:<38}{no_ans:10.2f}{no_ans:10.2f}")
+    lines.append("* oracle: the threshold is chosen on these eval questions themselves (an upper bound, not a result)")
     for label, d in (("before", result.get("demo_baseline")), ("after", result.get("demo"))):
         if d:
             lines.append(f"demo {label}: {d['question']!r} -> best span {d['best_span']!r}, "

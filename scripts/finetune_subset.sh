@@ -23,12 +23,21 @@ EPOCHS="${EPOCHS:-1}"
 if [ "$MODEL_KIND" = minilm ]; then LR="${LR:-3e-4}"; else LR="${LR:-5e-5}"; fi
 WARMUP="${WARMUP:-0.1}"
 BATCH="${BATCH:-16}"
+THRESHOLD="${THRESHOLD:-auto}"           # no-answer threshold: auto = calibrated on held-out training questions
+CALIBRATION_SAMPLES="${CALIBRATION_SAMPLES:-400}"
+EXTRA_ARGS="${EXTRA_ARGS:-}"             # more run_squad.py flags, e.g. EXTRA_ARGS="--freeze_word_embeddings true"
+BASELINE="${BASELINE:-1}"                # 0: skip the before-training evaluation (recipe search)
 RUN_NAME="${RUN_NAME:-squad_subset_$(date +%Y%m%d_%H%M%S)}"
 OUTPUT_DIR="${OUTPUT_DIR:-results/$RUN_NAME}"
+RESULTS_FILE="${RESULTS_FILE:-$OUTPUT_DIR.json}"
 BASELINE_DIR="${BASELINE_DIR:-${OUTPUT_DIR}_baseline}"
 
-echo "== 1/3 baseline: the model before fine-tuning"
-run python run_baseline.py "${COMMON[@]}" --output_dir "$BASELINE_DIR" --results_file "$BASELINE_DIR.json"
+BASELINE_ARGS=()
+if [ "$BASELINE" = 1 ]; then
+  echo "== 1/3 baseline: the model before fine-tuning"
+  run python run_baseline.py "${COMMON[@]}" --output_dir "$BASELINE_DIR" --results_file "$BASELINE_DIR.json"
+  BASELINE_ARGS=(--baseline_results "$BASELINE_DIR.json")
+fi
 
 echo "== 2/3 fine-tune, then evaluate on the same questions"
 TRAIN=(--do_train --do_eval --num_train_epochs "$EPOCHS" --learning_rate "$LR" --warmup_steps "$WARMUP"
@@ -36,10 +45,12 @@ TRAIN=(--do_train --do_eval --num_train_epochs "$EPOCHS" --learning_rate "$LR" -
        --save_strategy epoch --save_total_limit 1 --logging_steps 20 --disable_tqdm true)
 if [ -n "$MAX_TRAIN_SAMPLES" ]; then TRAIN+=(--max_train_samples "$MAX_TRAIN_SAMPLES"); fi
 if [ -n "$UNANSWERABLE_FRACTION" ]; then TRAIN+=(--max_train_unanswerable_fraction "$UNANSWERABLE_FRACTION"); fi
-run python run_squad.py "${COMMON[@]}" "${TRAIN[@]}" --output_dir "$OUTPUT_DIR" --results_file "$OUTPUT_DIR.json" \
-    --baseline_results "$BASELINE_DIR.json"
+TRAIN+=(--null_score_diff_threshold "$THRESHOLD" --calibration_samples "$CALIBRATION_SAMPLES")
+read -r -a EXTRA <<< "$EXTRA_ARGS"
+run python run_squad.py "${COMMON[@]}" "${TRAIN[@]}" "${EXTRA[@]}" --output_dir "$OUTPUT_DIR" \
+    --results_file "$RESULTS_FILE" "${BASELINE_ARGS[@]}"
 
 echo "== 3/3 before / after"
-optional python -m bertkit.table "$OUTPUT_DIR.json"
-echo "results: $OUTPUT_DIR.json (predictions in $OUTPUT_DIR/)"
+optional python -m bertkit.table "$RESULTS_FILE"
+echo "results: $RESULTS_FILE (predictions in $OUTPUT_DIR/)"
 echo "ask it:  python ask.py --model $OUTPUT_DIR --question '...' --context '...'"

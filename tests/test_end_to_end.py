@@ -38,7 +38,8 @@ def runs(tmp_path_factory, common):
     run("run_baseline.py", *common, "--output_dir", d / "base", "--results_file", d / "base.json")
     train = ["--do_train", "--max_train_samples", 32, "--max_train_unanswerable_fraction", 0.25,
              "--per_device_train_batch_size", 8, "--learning_rate", 1e-3, "--save_strategy", "epoch", "--logging_steps", 1,
-             "--train_sampling_strategy", "group_by_length"]
+             "--train_sampling_strategy", "group_by_length", "--null_score_diff_threshold", "auto",
+             "--calibration_samples", 20]
     # an interrupted run: one epoch, checkpoint, no eval ...
     run("run_squad.py", *common, *train, "--num_train_epochs", 1, "--output_dir", d / "ft", "--results_file", d / "ft1.json")
     # ... resumed to two epochs, evaluated, with the baseline carried in
@@ -74,7 +75,39 @@ def test_metrics_recompute_from_written_predictions(runs, dev_file):
     m = squad_v2_metrics(rows, preds, load("nonnull_predictions.json"), load("null_odds.json"))
     assert m == pytest.approx(r["metrics"])
     odds, nonnull = load("null_odds.json"), load("nonnull_predictions.json")
-    assert all(preds[q] == ("" if odds[q] > 0 else nonnull[q]) for q in preds)
+    t = r["null_threshold"]["value"]  # calibrated: the predictions are scored at it
+    assert all(preds[q] == ("" if odds[q] > t else nonnull[q]) for q in preds)
+    at0 = squad_v2_metrics(rows, {q: "" if odds[q] > 0 else nonnull[q] for q in preds})
+    assert r["metrics"]["f1_at_0"] == pytest.approx(at0["f1"])
+
+
+def test_calibrated_threshold_is_recorded_saved_and_used(runs, common, tmp_path):
+    r = json.loads((runs / "ft.json").read_text())
+    t = r["null_threshold"]
+    assert t["method"] == "calibrated" and t["calibration"]["n_questions"] == 20
+    assert r["data"]["calibration"]["n_examples"] == 20 and r["timing"]["calibration_seconds"] > 0
+    saved = json.loads((runs / "ft" / "qa_threshold.json").read_text())
+    assert saved["value"] == t["value"] and saved["calibration"]["ids_sha256"] == r["data"]["calibration"]["ids_sha256"]
+    # ask.py uses the saved threshold by default, and says so; --threshold overrides it
+    p = run("ask.py", "--model", runs / "ft")
+    assert "qa_threshold.json" in p.stdout and f"{t['value']:+.3f}" in p.stdout
+    p = run("ask.py", "--model", runs / "ft", "--threshold", "1e9", "--json")
+    assert json.loads(p.stdout)["threshold"]["source"] == "--threshold" and json.loads(p.stdout)["answer"] == ""
+    # evaluating the saved model with auto reuses the saved value, without training-side questions
+    p = run("run_squad.py", *common, "--model_name_or_path", runs / "ft", "--do_eval", "--null_score_diff_threshold",
+            "auto", "--output_dir", tmp_path / "ev", "--results_file", tmp_path / "ev.json")
+    ev = json.loads((tmp_path / "ev.json").read_text())
+    assert ev["null_threshold"]["method"] == "saved" and ev["null_threshold"]["value"] == t["value"]
+    assert ev["metrics"]["f1"] == pytest.approx(r["metrics"]["f1"])
+
+
+@pytest.mark.parametrize("script,value,needle", [("run_squad.py", "sometimes", "give a number"),
+                                                 ("run_baseline.py", "auto", "nothing to calibrate")])
+def test_bad_threshold_is_one_clear_error(common, tmp_path, script, value, needle):
+    p = run(script, *common, "--do_eval", "--null_score_diff_threshold", value, "--output_dir", tmp_path / "o",
+            check=False)
+    assert p.returncode == 2 and needle in p.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 
 
 def test_resume_continued_the_interrupted_run(runs):

@@ -1,7 +1,7 @@
 import pytest
 
 from bertkit.data import read_squad_rows
-from bertkit.scoring import best_threshold, compute_exact, compute_f1, normalize_answer, squad_v2_metrics
+from bertkit.scoring import apply_threshold, best_threshold, calibrate_threshold, compute_exact, compute_f1, normalize_answer, squad_v2_metrics
 
 
 def ex(qid, *answers):
@@ -59,3 +59,27 @@ def test_gold_answers_on_real_dev_score_perfectly(dev_file):
     preds = {r["id"]: (r["answers"]["text"][0] if r["answers"]["text"] else "") for r in rows}
     m = squad_v2_metrics(rows, preds, preds, {q: 0.0 for q in preds})
     assert m["exact"] == m["f1"] == 100.0
+
+
+def _ex(qid, answer):
+    return {"id": qid, "answers": {"text": [answer] if answer else [], "answer_start": [0] if answer else []}}
+
+
+def test_calibrated_threshold_sits_between_answered_and_abstained():
+    ex = [_ex("a", "x"), _ex("b", ""), _ex("c", "y"), _ex("d", "")]
+    nonnull = {"a": "x", "b": "z", "c": "y", "d": "w"}
+    odds = {"a": -3.0, "c": -1.0, "b": 1.0, "d": 2.0}  # answer a and c, abstain on b and d: F1 100
+    cal = calibrate_threshold(ex, nonnull, odds)
+    assert cal["value"] == 0.0 and cal["f1"] == 100.0 and cal["answered_share"] == 0.5
+    preds = apply_threshold(nonnull, odds, cal["value"])
+    assert squad_v2_metrics(ex, preds)["f1"] == 100.0
+
+
+def test_calibrated_threshold_when_answering_nothing_wins():
+    """The official search reports 0.0 then; a calibrated threshold must abstain on every question instead."""
+    ex = [_ex("a", "x"), _ex("b", ""), _ex("c", "")]
+    nonnull, odds = {"a": "wrong", "b": "z", "c": "w"}, {"a": -5.0, "b": -4.0, "c": -3.0}
+    cal = calibrate_threshold(ex, nonnull, odds)
+    assert cal["value"] < -5.0 and cal["answered_share"] == 0.0
+    assert set(apply_threshold(nonnull, odds, cal["value"]).values()) == {""}
+    assert cal["f1"] == pytest.approx(200 / 3)
