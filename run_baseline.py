@@ -15,6 +15,7 @@ from bertkit import squad as S
 from bertkit.errors import UserError, exit_on_user_error
 from bertkit.inference import demo, describe
 from bertkit.modeling import load_qa_model, model_provenance, resolve_model
+from bertkit.progress import install, run_banner_for
 from bertkit.report import OptionalSteps, provenance, relpath, write_essentials, write_json_atomic
 from bertkit.runtime import collator, resolve_runtime, runtime_record
 from bertkit.scoring import squad_v2_metrics
@@ -40,9 +41,12 @@ def main():
                                      model_args.attn_implementation, model_args.model_dtype)
     S.check_model_fits(data_args, model)
     model_info = optional("model provenance", model_provenance, model_path, model, default={"name_or_path": model_path})
+    optional("banner", run_banner_for, training_args, model_info, model_path, S.describe_data(questions, data_args),
+             threshold=str(data_args.null_score_diff_threshold))
     _, examples, feats, data_prov, t_pre = S.load_features(data_args, tokenizer, training_args, questions)
     trainer = Trainer(model=model, args=training_args, processing_class=tokenizer,
                       data_collator=collator(tokenizer, model_args, training_args))
+    install(trainer).predict_label = "baseline eval"
     metrics, _, t_eval = S.evaluate(trainer, examples, feats, data_args, training_args.output_dir)
     no_answer = squad_v2_metrics(examples, {ex["id"]: "" for ex in examples})
     if not trainer.is_world_process_zero():

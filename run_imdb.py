@@ -25,6 +25,7 @@ from transformers import HfArgumentParser, Trainer, TrainingArguments
 from bertkit import imdb as I
 from bertkit.errors import UserError, exit_on_user_error
 from bertkit.modeling import ModelArguments, load_classifier, model_provenance, resolve_model
+from bertkit.progress import Progress, ProgressCallback, install, run_banner_for
 from bertkit.report import (REPO, OptionalSteps, provenance, relpath, write_essentials, write_json_atomic,
                             write_text_atomic)
 from bertkit.runtime import (collator, interrupt_callback, predict_in_order, resolve_runtime, resume_point, runtime_record,
@@ -101,8 +102,36 @@ def write_predictions(path, ds, probs):
     write_text_atomic(path, buf.getvalue())
 
 
-def predict(trainer, ds):
-    out = predict_in_order(trainer, ds.remove_columns(["text", "id"]))
+def tokenize(ds, name, tok, data_args, show=True):
+    """Token ids for a split, in chunks of >= 1000 reviews (about 20 for the full set), so that a long
+    tokenisation shows its rate and time left (bertkit.progress). With --preprocessing_num_workers: one
+    datasets.map over the workers, with datasets' own progress bar."""
+    kw = dict(batched=True, fn_kwargs=dict(tokenizer=tok, max_seq_length=data_args.max_seq_length,
+                                           truncation=data_args.truncation))
+    if data_args.preprocessing_num_workers:
+        return ds.map(I.encode, num_proc=data_args.preprocessing_num_workers, desc=f"Tokenize {name}", **kw)
+    from datasets import concatenate_datasets
+    from datasets.utils.logging import disable_progress_bar, enable_progress_bar, is_progress_bar_enabled
+    step = max(1000, -(-len(ds) // 20))
+    bar, parts, was_on = Progress(f"tokenize {name}", len(ds), "reviews", enabled=show), [], is_progress_bar_enabled()
+    disable_progress_bar()  # a datasets bar per chunk would drown the one line that matters
+    try:
+        for start in range(0, len(ds), step):
+            parts.append(ds.select(range(start, min(start + step, len(ds)))).map(I.encode, **kw))
+            bar.update(start + len(parts[-1]))
+    finally:
+        bar.close()
+        if was_on:
+            enable_progress_bar()
+    return concatenate_datasets(parts)
+
+
+def predict(trainer, ds, progress: ProgressCallback, label: str):
+    progress.predict_label = label  # names the progress lines of this prediction
+    try:
+        out = predict_in_order(trainer, ds.remove_columns(["text", "id"]))
+    finally:
+        progress.predict_label = None
     logits = out.predictions[0] if isinstance(out.predictions, tuple) else out.predictions
     probs = np.exp(logits - logits.max(-1, keepdims=True))
     probs /= probs.sum(-1, keepdims=True)
@@ -113,6 +142,15 @@ def accuracy(eval_pred):
     """For the Trainer's per-epoch validation (checkpoint selection); the full metrics come from predict()."""
     logits = eval_pred.predictions[0] if isinstance(eval_pred.predictions, tuple) else eval_pred.predictions
     return {"accuracy": float((logits.argmax(-1) == eval_pred.label_ids).mean())}
+
+
+def banner(model_info, model_path, data_args, data_prov, training_args):
+    """What this run uses, in one block before the work starts."""
+    counts = data_prov["counts"]
+    source = data_prov.get("dataset_name") or str(Path(data_args.train_file).parent)
+    run_banner_for(training_args, model_info, model_path,
+                   f"IMDB ({source}): train {counts['train']['n']} / validation {counts['validation']['n']} / test "
+                   f"{counts['test']['n']} reviews, {data_args.max_seq_length} tokens ({data_args.truncation})")
 
 
 def main():
@@ -142,11 +180,11 @@ def main():
     tok, model = load_classifier(model_path, training_args.seed, 2, I.ID2LABEL, model_args.trust_remote_code,
                                  model_args.attn_implementation, model_args.model_dtype)
     model_info = optional("model provenance", model_provenance, model_path, model, default={"name_or_path": model_path})
+    optional("banner", banner, model_info, model_path, data_args, data_prov, training_args)
+    show = training_args.local_process_index == 0  # one process per machine prints progress
     t0 = time.perf_counter()
     with training_args.main_process_first(desc="tokenize"):  # one process builds the cache, the rest read it
-        enc = {k: v.map(I.encode, batched=True, num_proc=data_args.preprocessing_num_workers, desc=f"Tokenize {k}",
-                        fn_kwargs=dict(tokenizer=tok, max_seq_length=data_args.max_seq_length,
-                                       truncation=data_args.truncation)) for k, v in splits.items()}
+        enc = {k: tokenize(v, k, tok, data_args, show=show) for k, v in splits.items()}
     timing = {"preprocess_seconds": round(t_read + time.perf_counter() - t0, 2)}  # read + tokenize, not the model load
     # eval_dataset + compute_metrics let --eval_strategy epoch --load_best_model_at_end --metric_for_best_model
     # accuracy keep the best epoch on validation (Sun et al. 2019's protocol; scripts/imdb_full.sh uses it).
@@ -154,10 +192,11 @@ def main():
                       train_dataset=enc["train"].remove_columns(["text", "id"]),
                       eval_dataset=enc["validation"].remove_columns(["text", "id"]), compute_metrics=accuracy,
                       callbacks=[interrupt_callback()])
+    progress = install(trainer)  # training / prediction progress with rate and time left, terminal or log
     result = {"baseline_metrics": None, "validation_metrics": None, "metrics": None}
     if training_args.do_predict:  # the same test reviews, before any training
         t0 = time.perf_counter()
-        result["baseline_metrics"], _ = predict(trainer, enc["test"])
+        result["baseline_metrics"], _ = predict(trainer, enc["test"], progress, "baseline test")
         timing["baseline_seconds"] = round(time.perf_counter() - t0, 2)
         log.info("baseline test accuracy %.4f", result["baseline_metrics"]["accuracy"])
     if training_args.do_train:
@@ -170,11 +209,11 @@ def main():
             (Path(training_args.output_dir) / "training_args.bin").unlink(missing_ok=True)  # a pickle; JSON has it
         timing["train_tokens_per_second"] = optional("tokens/s", tokens_per_second, tr.metrics, enc["train"])
     if training_args.do_eval:
-        result["validation_metrics"], _ = predict(trainer, enc["validation"])
+        result["validation_metrics"], _ = predict(trainer, enc["validation"], progress, "validation")
         log.info("validation accuracy %.4f", result["validation_metrics"]["accuracy"])
     if training_args.do_predict:
         t0 = time.perf_counter()
-        result["metrics"], probs = predict(trainer, enc["test"])
+        result["metrics"], probs = predict(trainer, enc["test"], progress, "test")
         timing["test_seconds"] = round(time.perf_counter() - t0, 2)
         timing["test_samples_per_second"] = round(len(enc["test"]) / (time.perf_counter() - t0), 2)
         log.info("test accuracy %.4f (baseline %.4f)", result["metrics"]["accuracy"], result["baseline_metrics"]["accuracy"])

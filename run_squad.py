@@ -26,7 +26,8 @@ from bertkit import squad as S
 from bertkit.errors import UserError, exit_on_user_error
 from bertkit.inference import demo, describe
 from bertkit.modeling import load_qa_model, model_provenance, resolve_model
-from bertkit.optim import freeze_word_embeddings, head_rate_optimizer
+from bertkit.optim import freeze, head_rate_optimizer
+from bertkit.progress import install, run_banner_for
 from bertkit.report import OptionalSteps, provenance, relpath, write_essentials, write_json_atomic
 from bertkit.runtime import collator, interrupt_callback, resolve_runtime, resume_point, runtime_record, tokens_per_second
 
@@ -76,16 +77,22 @@ def main():
                                      model_args.attn_implementation, model_args.model_dtype)
     S.check_model_fits(data_args, model)
     model_info = optional("model provenance", model_provenance, model_path, model, default={"name_or_path": model_path})
+    optional("banner", run_banner_for, training_args, model_info, model_path, S.describe_data(questions, data_args),
+             threshold=str(data_args.null_score_diff_threshold))
     train_feats, eval_examples, eval_feats, data_prov, t_pre = S.load_features(data_args, tokenizer, training_args,
                                                                                questions)
+    train_feats, training_args, order = S.order_training(train_feats, data_args, training_args, questions["seed"])
+    if order:
+        data_prov["train"]["order"] = order
     if baseline and baseline["data"]["eval"]["ids_sha256"] != data_prov["eval"]["ids_sha256"]:
         raise UserError(f"{data_args.baseline_results} was scored on other eval questions; rerun the baseline "
                         "with the same data flags and seed")
 
-    if model_args.freeze_word_embeddings and training_args.do_train:
-        freeze_word_embeddings(model)
+    if training_args.do_train:
+        freeze(model, model_args)
     trainer = Trainer(model=model, args=training_args, data_collator=collator(tokenizer, model_args, training_args),
                       processing_class=tokenizer, train_dataset=train_feats, callbacks=[interrupt_callback()])
+    progress = install(trainer)  # rate and time left for training and each prediction, in a terminal or a log
     if model_args.head_learning_rate is not None and training_args.do_train:
         trainer.optimizer = head_rate_optimizer(trainer, model_args.head_learning_rate)
     timing = {"preprocess_seconds": round(t_pre, 2)}
@@ -105,12 +112,14 @@ def main():
         loss_log = [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
     metrics = None
     if need_calibration:
+        progress.predict_label = "calibration"
         threshold = S.calibrate(trainer, questions, data_args)
         timing["calibration_seconds"] = threshold["calibration"]["seconds"]
         if training_args.do_train and trainer.is_world_process_zero():  # saved with the model it belongs to
             write_json_atomic(Path(training_args.output_dir) / S.THRESHOLD_FILE,
                               {**threshold, "model": relpath(training_args.output_dir)})
     if training_args.do_eval:  # writes the prediction files
+        progress.predict_label = "eval"
         metrics, _, t_eval = S.evaluate(trainer, eval_examples, eval_feats, data_args, training_args.output_dir,
                                         threshold=threshold["value"])
         timing["eval_seconds"] = round(t_eval, 2)

@@ -187,6 +187,8 @@ class ModelArguments:
                 "checkpoint's dtype): pure low-precision training, whose optimizer rounds small updates away."})
     freeze_word_embeddings: bool = field(default=False, metadata={
         "help": "Do not train the input word embeddings (about half of MiniLM's weights): faster steps on a CPU."})
+    freeze_layers: int | None = field(default=None, metadata={
+        "help": "Do not train the embeddings and the first N transformer layers (backward stops above them)."})
     head_learning_rate: float | None = field(default=None, metadata={
         "help": "A learning rate of its own for the new task head (default: --learning_rate); the schedule "
                 "scales both alike."})

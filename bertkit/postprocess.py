@@ -10,9 +10,11 @@ import collections
 
 import numpy as np
 
+from .progress import progress
+
 
 def postprocess_qa(examples, example_ids, offsets_col, start_logits, end_logits, n_best_size=20,
-                   max_answer_length=30, null_score_diff_threshold=0.0):
+                   max_answer_length=30, null_score_diff_threshold=0.0, show_progress=False):
     """examples: dicts with id, context; example_ids/offsets_col: per window, the question id and the
     token -> (char start, char end) map, None off the context.
 
@@ -26,7 +28,9 @@ def postprocess_qa(examples, example_ids, offsets_col, start_logits, end_logits,
         by_example[ex_id].append(i)
 
     predictions, nbest_all, null_odds, nonnull = {}, {}, {}, {}
-    for ex in examples:
+    # progress only where post-processing takes a while (the full dev set: ~30 s), not for a few seconds' work
+    show = show_progress and len(examples) >= 2000
+    for ex in progress(examples, total=len(examples), label="post-process", unit="questions", enabled=show):
         ex_id, context = ex["id"], ex["context"]
         if ex_id not in by_example:
             raise ValueError(f"question {ex_id} has no window: its features are missing")

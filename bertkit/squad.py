@@ -36,6 +36,10 @@ class DataArguments:
                 "results JSON) instead of stopping with an error naming the first one."})
     max_train_unanswerable_fraction: float | None = field(default=None, metadata={
         "help": "Cap the share of unanswerable questions in training (small budgets otherwise learn only 'no answer')."})
+    late_no_answer_share: float | None = field(default=None, metadata={
+        "help": "Order training so that every no-answer window comes in the last this share of each epoch (spans "
+                "first, then which questions have no answer), grouped by length within each part; the run then "
+                "samples in this order (train_sampling_strategy sequential). Default: shuffled."})
     max_seq_length: int = 384
     doc_stride: int = field(default=128, metadata={"help": "Tokens shared by consecutive windows of a long context."})
     max_query_length: int = 64
@@ -85,6 +89,9 @@ def check_sizes(data_args):
         if v is not None and v < 1:
             raise UserError(f"--{name} {v}: give a positive number of questions (or leave it out for all)")
     threshold_setting(data_args)
+    late = data_args.late_no_answer_share
+    if late is not None and not 0 < late <= 1:
+        raise UserError(f"--late_no_answer_share {late}: give a share above 0 and at most 1 (or leave it out)")
     if data_args.calibration_samples < 1:
         raise UserError(f"--calibration_samples {data_args.calibration_samples}: give a positive number of questions")
     f = data_args.max_train_unanswerable_fraction
@@ -169,6 +176,19 @@ def load_questions(data_args, training_args, need_train, need_calibration=False)
             "seconds": time.perf_counter() - t0}
 
 
+def describe_data(questions, data_args) -> str:
+    """One line for the run's banner: protocol and question counts."""
+    tr, cal = questions["train"], questions.get("calibration")
+    parts = [f"SQuAD 2.0 {questions['prov'].get('protocol') or 'files'}:"]
+    if tr is not None:
+        parts.append(f"train {len(tr)} questions,")
+    if cal is not None:
+        parts.append(f"calibration {len(cal)} (held out of training),")
+    parts.append(f"eval {len(questions['validation'])}; {data_args.max_seq_length}-token windows, stride "
+                 f"{data_args.doc_stride}")
+    return " ".join(parts)
+
+
 def load_features(data_args, tokenizer, training_args, questions):
     t0 = time.perf_counter()
     tr, ev, prov, seed = questions["train"], questions["validation"], questions["prov"], questions["seed"]
@@ -197,6 +217,20 @@ def load_features(data_args, tokenizer, training_args, questions):
     return tr_feats, ev, ev_feats, prov, time.perf_counter() - t0 + questions["seconds"]
 
 
+def order_training(train_feats, data_args, training_args, seed):
+    """--late_no_answer_share: spans first, no-answer windows late; returns (windows, TrainingArguments, record)."""
+    import dataclasses
+    from .ordering import no_answer_last
+    if train_feats is None or data_args.late_no_answer_share is None:
+        return train_feats, training_args, None
+    lengths = [len(x) for x in train_feats["input_ids"]]
+    order, rec = no_answer_last(train_feats["start_positions"], lengths, data_args.late_no_answer_share,
+                                training_args.per_device_train_batch_size * max(1, training_args.world_size), seed)
+    log.info("training order: %d windows first (%d of them no-answer), then %d (%d no-answer)", rec["early_windows"],
+             rec["early_no_answer_windows"], rec["late_windows"], rec["late_no_answer_windows"])
+    return (train_feats.select(order), dataclasses.replace(training_args, train_sampling_strategy="sequential"), rec)
+
+
 def ids_digest(ids) -> str:
     """Fingerprint of the eval question set: baseline and fine-tuned runs must match on it."""
     return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
@@ -214,7 +248,8 @@ def evaluate(trainer, examples, features, data_args, out_dir, write=True, thresh
     # accelerate adds to even out the last batch; postprocess_qa stops if the count is off.
     preds, nbest, odds, nonnull = postprocess_qa(examples, features["example_id"], features["offset_mapping"],
                                                  start_logits, end_logits, data_args.n_best_size,
-                                                 data_args.max_answer_length, threshold)
+                                                 data_args.max_answer_length, threshold,
+                                                 show_progress=trainer.is_world_process_zero())
     metrics = squad_v2_metrics(examples, preds, nonnull, odds)
     at_zero = squad_v2_metrics(examples, apply_threshold(nonnull, odds, 0.0))
     metrics["exact_at_0"], metrics["f1_at_0"] = at_zero["exact"], at_zero["f1"]
@@ -235,7 +270,8 @@ def calibrate(trainer, questions, data_args) -> dict:
                            metric_key_prefix="calibration")
     start_logits, end_logits = out.predictions[:2] if isinstance(out.predictions, tuple) else out.predictions
     _, _, odds, nonnull = postprocess_qa(examples, features["example_id"], features["offset_mapping"], start_logits,
-                                         end_logits, data_args.n_best_size, data_args.max_answer_length, 0.0)
+                                         end_logits, data_args.n_best_size, data_args.max_answer_length, 0.0,
+                                         show_progress=trainer.is_world_process_zero())
     cal = calibrate_threshold(examples, nonnull, odds)
     no_answer = 100.0 * (cal["n_questions"] - cal["n_answerable"]) / cal["n_questions"]
     log.info("calibrated no-answer threshold %.3f: F1 %.2f on %d held-out training questions ('no answer' "
@@ -257,9 +293,11 @@ def hyperparameters(data_args, training_args, model_args=None) -> dict:
     if model_args is not None:
         hp["freeze_word_embeddings"] = model_args.freeze_word_embeddings
         hp["head_learning_rate"] = model_args.head_learning_rate
+        hp["freeze_layers"] = model_args.freeze_layers
     hp["null_score_diff_threshold"] = threshold_setting(data_args)  # a number, or 'auto' (see null_threshold)
     for k in ("max_seq_length", "doc_stride", "max_query_length", "max_train_samples", "max_eval_samples",
-              "max_train_unanswerable_fraction", "n_best_size", "max_answer_length", "calibration_samples"):
+              "max_train_unanswerable_fraction", "n_best_size", "max_answer_length", "calibration_samples",
+              "late_no_answer_share"):
         hp[k] = getattr(data_args, k)
     return hp
 

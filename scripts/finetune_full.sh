@@ -35,12 +35,15 @@ EPOCHS="${EPOCHS:-2}"
 WARMUP="${WARMUP:-0.1}"
 GLOBAL_BATCH="${GLOBAL_BATCH:-24}"
 BASELINE="${BASELINE:-1}"                   # 0: skip the before-fine-tuning evaluation
+REPORT="${REPORT:-1}"                       # 0: no results/summary.md and plots at the end (main machine only)
 LOGGING_STEPS="${LOGGING_STEPS:-100}"
 SAVE_STEPS="${SAVE_STEPS:-2000}"            # checkpoints to resume from (a rerun with the same RUN_NAME resumes)
 RUN_NAME="${RUN_NAME:-squad_full_$(date +%Y%m%d_%H%M%S)}"
 OUTPUT_DIR="${OUTPUT_DIR:-results/$RUN_NAME}"
 BASELINE_DIR="${BASELINE_DIR:-${OUTPUT_DIR}_baseline}"
 EXTRA_ARGS="${EXTRA_ARGS:-}"                # more run_squad.py flags, e.g. "--max_steps 100"
+THRESHOLD="${THRESHOLD:-auto}"              # no-answer threshold: auto = the F1-best value on CALIBRATION_SAMPLES
+CALIBRATION_SAMPLES="${CALIBRATION_SAMPLES:-2000}"   # training questions held out of training (saved with the model)
 source scripts/launch_common.sh
 need_data "${DATA_ITEMS[@]}"               # DATASET=dev-split / official: fetched and verified if missing
 
@@ -61,7 +64,7 @@ TRAIN=(--do_train --do_eval --num_train_epochs "$EPOCHS" --learning_rate "$LR" -
        --save_strategy steps --save_steps "$SAVE_STEPS" --save_total_limit 2 --logging_steps "$LOGGING_STEPS"
        --disable_tqdm true)
 if [ -n "$MAX_TRAIN_SAMPLES" ]; then TRAIN+=(--max_train_samples "$MAX_TRAIN_SAMPLES"); fi
-TRAIN+=("${RESUME_ARGS[@]}")
+TRAIN+=(--null_score_diff_threshold "$THRESHOLD" --calibration_samples "$CALIBRATION_SAMPLES" "${RESUME_ARGS[@]}")
 # shellcheck disable=SC2206  # EXTRA_ARGS is split into flags on purpose
 run "${LAUNCH[@]}" run_squad.py "${COMMON[@]}" "${SPEED_ARGS[@]}" "${TRAIN[@]}" "${BASELINE_ARGS[@]}" $EXTRA_ARGS \
     --output_dir "$OUTPUT_DIR" --results_file "$OUTPUT_DIR.json"
@@ -69,5 +72,8 @@ run "${LAUNCH[@]}" run_squad.py "${COMMON[@]}" "${SPEED_ARGS[@]}" "${TRAIN[@]}" 
 if is_main_machine; then
   echo "== 3/3 before / after"
   optional python -m bertkit.table "$OUTPUT_DIR.json"
+  if [ "$REPORT" = 1 ]; then
+    optional env RESULTS_DIR="$(dirname "$OUTPUT_DIR")" RUN="$(basename "$OUTPUT_DIR")" bash scripts/report.sh
+  fi
   echo "results: $OUTPUT_DIR.json (predictions in $OUTPUT_DIR/)"
 fi

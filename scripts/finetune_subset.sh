@@ -21,12 +21,15 @@ MAX_TRAIN_SAMPLES="${MAX_TRAIN_SAMPLES-3200}"
 UNANSWERABLE_FRACTION="${UNANSWERABLE_FRACTION-0.2}"
 EPOCHS="${EPOCHS:-1}"
 if [ "$MODEL_KIND" = minilm ]; then LR="${LR:-3e-4}"; else LR="${LR:-5e-5}"; fi
+FREEZE_LAYERS="${FREEZE_LAYERS-}"        # embeddings + the first N layers not trained (empty: train everything)
+LATE_NO_ANSWER_SHARE="${LATE_NO_ANSWER_SHARE-}"   # no-answer windows in the last this share of the epoch (empty: shuffled)
 WARMUP="${WARMUP:-0.1}"
 BATCH="${BATCH:-16}"
 THRESHOLD="${THRESHOLD:-auto}"           # no-answer threshold: auto = calibrated on held-out training questions
 CALIBRATION_SAMPLES="${CALIBRATION_SAMPLES:-400}"
 EXTRA_ARGS="${EXTRA_ARGS:-}"             # more run_squad.py flags, e.g. EXTRA_ARGS="--freeze_word_embeddings true"
 BASELINE="${BASELINE:-1}"                # 0: skip the before-training evaluation (recipe search)
+REPORT="${REPORT:-1}"                    # 0: no results/summary.md and plots at the end
 RUN_NAME="${RUN_NAME:-squad_subset_$(date +%Y%m%d_%H%M%S)}"
 OUTPUT_DIR="${OUTPUT_DIR:-results/$RUN_NAME}"
 RESULTS_FILE="${RESULTS_FILE:-$OUTPUT_DIR.json}"
@@ -45,6 +48,8 @@ TRAIN=(--do_train --do_eval --num_train_epochs "$EPOCHS" --learning_rate "$LR" -
        --save_strategy epoch --save_total_limit 1 --logging_steps 20 --disable_tqdm true)
 if [ -n "$MAX_TRAIN_SAMPLES" ]; then TRAIN+=(--max_train_samples "$MAX_TRAIN_SAMPLES"); fi
 if [ -n "$UNANSWERABLE_FRACTION" ]; then TRAIN+=(--max_train_unanswerable_fraction "$UNANSWERABLE_FRACTION"); fi
+if [ -n "$FREEZE_LAYERS" ]; then TRAIN+=(--freeze_layers "$FREEZE_LAYERS"); fi
+if [ -n "$LATE_NO_ANSWER_SHARE" ]; then TRAIN+=(--late_no_answer_share "$LATE_NO_ANSWER_SHARE"); fi
 TRAIN+=(--null_score_diff_threshold "$THRESHOLD" --calibration_samples "$CALIBRATION_SAMPLES")
 read -r -a EXTRA <<< "$EXTRA_ARGS"
 run python run_squad.py "${COMMON[@]}" "${TRAIN[@]}" "${EXTRA[@]}" --output_dir "$OUTPUT_DIR" \
@@ -52,5 +57,8 @@ run python run_squad.py "${COMMON[@]}" "${TRAIN[@]}" "${EXTRA[@]}" --output_dir 
 
 echo "== 3/3 before / after"
 optional python -m bertkit.table "$RESULTS_FILE"
+if [ "$REPORT" = 1 ]; then  # the summary of every run beside this one, and this run's plots (paths printed)
+  optional env RESULTS_DIR="$(dirname "$RESULTS_FILE")" RUN="$(basename "$RESULTS_FILE" .json)" bash scripts/report.sh
+fi
 echo "results: $RESULTS_FILE (predictions in $OUTPUT_DIR/)"
 echo "ask it:  python ask.py --model $OUTPUT_DIR --question '...' --context '...'"

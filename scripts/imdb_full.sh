@@ -29,6 +29,7 @@ LOGGING_STEPS="${LOGGING_STEPS:-100}"
 RUN_NAME="${RUN_NAME:-imdb_full_$(date +%Y%m%d_%H%M%S)}"
 OUTPUT_DIR="${OUTPUT_DIR:-results/$RUN_NAME}"
 EXTRA_ARGS="${EXTRA_ARGS:-}"             # more run_imdb.py flags
+REPORT="${REPORT:-1}"                    # 0: skip the summary + plots at the end (scripts/report.sh)
 source scripts/launch_common.sh
 need_data "${DATA_ITEMS[@]}"               # DATASET=local: the reviews fetched and verified if missing
 
@@ -42,4 +43,7 @@ ARGS+=("${RESUME_ARGS[@]}")
 run "${LAUNCH[@]}" run_imdb.py "${ARGS[@]}" "${SPEED_ARGS[@]}" $EXTRA_ARGS
 if is_main_machine; then
   optional python -m bertkit.table "$OUTPUT_DIR.json"
+  if [ "$REPORT" = 1 ]; then  # the summary of every run beside this one, and this run's plots (their paths printed)
+    optional env RESULTS_DIR="$(dirname "$OUTPUT_DIR")" RUN="$(basename "$OUTPUT_DIR")" bash scripts/report.sh
+  fi
 fi

@@ -24,9 +24,13 @@ WARMUP="${WARMUP:-0.1}"
 BATCH="${BATCH:-16}"
 RUN_NAME="${RUN_NAME:-imdb_subset_${TRUNCATION}_$(date +%Y%m%d_%H%M%S)}"
 OUTPUT_DIR="${OUTPUT_DIR:-results/$RUN_NAME}"
+REPORT="${REPORT:-1}"                    # 0: skip the summary + plots at the end (scripts/report.sh)
 
 ARGS=("${COMMON[@]}" --num_train_epochs "$EPOCHS" --learning_rate "$LR" --warmup_steps "$WARMUP"
       --per_device_train_batch_size "$BATCH" --per_device_eval_batch_size 64 --save_strategy epoch
       --save_total_limit 1 --logging_steps 20 --output_dir "$OUTPUT_DIR" --results_file "$OUTPUT_DIR.json")
 run python run_imdb.py "${ARGS[@]}"
 optional python -m bertkit.table "$OUTPUT_DIR.json"
+if [ "$REPORT" = 1 ]; then  # the summary of every run beside this one, and this run's plots (their paths printed)
+  optional env RESULTS_DIR="$(dirname "$OUTPUT_DIR")" RUN="$(basename "$OUTPUT_DIR")" bash scripts/report.sh
+fi

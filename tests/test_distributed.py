@@ -72,7 +72,7 @@ def squad_full_run(tmp_path_factory, tiny_model_dir, dev_file):
     d = tmp_path_factory.mktemp("squad2p")
     p = full_script("finetune_full.sh", ALLOW_CPU=1, MODEL=tiny_model_dir, DATASET="dev-split",
                     DATA_DIR=Path(dev_file).parents[1], MAX_TRAIN_SAMPLES=40, MAX_EVAL_SAMPLES=37, MAX_SEQ_LENGTH=128,
-                    DOC_STRIDE=32, GLOBAL_BATCH=8, EVAL_BATCH=8, EPOCHS=1, LR="1e-3", SEED=3,
+                    DOC_STRIDE=32, GLOBAL_BATCH=8, EVAL_BATCH=8, EPOCHS=1, LR="1e-3", SEED=3, CALIBRATION_SAMPLES=30,
                     OUTPUT_DIR=d / "ft", HF_DATASETS_CACHE=d / "cache")
     check(p, "finetune_full.sh")
     return d, p.stdout + p.stderr
@@ -104,9 +104,15 @@ def test_preprocessing_runs_once_main_process_first(squad_full_run):
 def test_two_process_squad_eval_equals_one_process(squad_full_run, tiny_model_dir, dev_file):
     """The fine-tuned model scored by 1 process: same answers, odds and metrics as the 2-process run."""
     d, _ = squad_full_run
-    for model, out in ((d / "ft", d / "one"), (tiny_model_dir, d / "one_base")):
+    # the fine-tuned model: at the threshold the 2-process run calibrated and saved with it (auto reads it)
+    for model, out, thr in ((d / "ft", d / "one", "auto"), (tiny_model_dir, d / "one_base", "0.0")):
         python("run_squad.py", "--model_name_or_path", model, "--validation_file", dev_file, *SQUAD_DATA, "--do_eval",
-               "--per_device_eval_batch_size", 8, "--output_dir", out, "--results_file", f"{out}.json")
+               "--per_device_eval_batch_size", 8, "--output_dir", out, "--results_file", f"{out}.json",
+               "--null_score_diff_threshold", thr)
+    two = read(d / "ft.json")["null_threshold"]
+    assert two["method"] == "calibrated" and two["calibration"]["n_questions"] == 30
+    assert read(d / "one.json")["null_threshold"] == {**read(d / "ft" / "qa_threshold.json"), "method": "saved",
+                                                      "file": "qa_threshold.json"}
     for two, one in ((d / "ft", d / "one"), (d / "ft_baseline", d / "one_base")):
         assert read(two / "predictions.json") == read(one / "predictions.json")
         assert read(two / "nonnull_predictions.json") == read(one / "nonnull_predictions.json")
