@@ -175,7 +175,8 @@ def run_banner_for(training_args, model_info: dict, model_path, data: str, **mor
     a = training_args
     n = model_info.get("n_parameters")
     device, precision = device_and_precision(a)
-    recipe = (f"{a.num_train_epochs:g} epochs, batch {a.per_device_train_batch_size} x {a.gradient_accumulation_steps} "
+    length = f"{a.max_steps} steps" if (getattr(a, "max_steps", 0) or 0) > 0 else f"{a.num_train_epochs:g} epochs"
+    recipe = (f"{length}, batch {a.per_device_train_batch_size} x {a.gradient_accumulation_steps} "
               f"accumulation x {a.world_size} processes, lr {a.learning_rate:g}") if a.do_train else "no training"
     return run_banner(model=str(model_info.get("package") or model_path) + (f" ({n / 1e6:.1f}M parameters)" if n else ""),
                       data=data, device=device, precision=precision, recipe=recipe, **more)
