@@ -306,7 +306,7 @@ def _plot_squad(P, run: Run, folder: Path, results_dir: Path):
         yield "training loss", P.loss(folder / "loss.png", steps, losses, f"training loss\n{run.name}",
                                       _epoch_metrics(d))
     names = [("exact", "EM"), ("f1", "F1"), ("HasAns_exact", "HasAns EM"), ("HasAns_f1", "HasAns F1"),
-             ("NoAns_exact", "NoAns EM = F1"), ("nonnull_HasAns_f1", "span F1"), ("best_f1", "best F1")]
+             ("NoAns_exact", "NoAns EM = F1"), ("nonnull_HasAns_f1", "span F1"), ("best_f1", "best F1 (oracle)")]
     keep = [(k, label) for k, label in names if is_num(m.get(k)) and (b is None or is_num(b.get(k)))]
     yield "before vs after", P.before_after(
         folder / "before_after.png", [label for _, label in keep], [b[k] for k, _ in keep] if b else None,

@@ -33,3 +33,13 @@ def test_too_many_calibration_questions_is_one_clear_error(dev_file, tmp_path):
     from bertkit.errors import UserError
     with pytest.raises(UserError, match="leaves no training questions"):
         questions(dev_file, tmp_path, calibration_samples=10**6)
+
+
+def test_saved_threshold_file(tmp_path):
+    from bertkit.errors import UserError
+    assert S.saved_threshold(tmp_path) is None  # a model folder without one: 0.0 / calibrate, never an error
+    (tmp_path / S.THRESHOLD_FILE).write_text('{"value": -2.5, "method": "calibrated"}')
+    assert S.saved_threshold(tmp_path)["value"] == -2.5
+    (tmp_path / S.THRESHOLD_FILE).write_text('{"value": "high"')
+    with pytest.raises(UserError, match="not a threshold file"):
+        S.saved_threshold(tmp_path)
