@@ -91,7 +91,7 @@ def test_calibrated_threshold_is_recorded_saved_and_used(runs, common, tmp_path)
     # ask.py uses the saved threshold by default, and says so; --threshold overrides it
     p = run("ask.py", "--model", runs / "ft")
     assert "qa_threshold.json" in p.stdout and f"{t['value']:+.3f}" in p.stdout
-    p = run("ask.py", "--model", runs / "ft", "--threshold", "1e9", "--json")
+    p = run("ask.py", "--model", runs / "ft", "--threshold=-1e9", "--json")  # below any margin: never answers
     assert json.loads(p.stdout)["threshold"]["source"] == "--threshold" and json.loads(p.stdout)["answer"] == ""
     # evaluating the saved model with auto reuses the saved value, without training-side questions
     p = run("run_squad.py", *common, "--model_name_or_path", runs / "ft", "--do_eval", "--null_score_diff_threshold",
