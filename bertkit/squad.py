@@ -236,20 +236,24 @@ def ids_digest(ids) -> str:
     return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
 
 
-def evaluate(trainer, examples, features, data_args, out_dir, write=True, threshold=None):
-    """Predict every window, post-process per question, score, and write the prediction files.
-    threshold: the no-answer threshold (default: --null_score_diff_threshold, which must then be a number)."""
-    threshold = threshold_setting(data_args) if threshold is None else threshold
-    t0 = time.perf_counter()
+def predict_answers(trainer, examples, features, data_args, threshold, prefix="eval"):
+    """Predict every window and post-process per question: (predictions, nbest, null_odds, nonnull)."""
     model_inputs = features.remove_columns(["example_id", "offset_mapping"])
-    out = predict_in_order(trainer, model_inputs, sort_by_length=data_args.sort_eval_by_length, metric_key_prefix="eval")
+    out = predict_in_order(trainer, model_inputs, sort_by_length=data_args.sort_eval_by_length, metric_key_prefix=prefix)
     start_logits, end_logits = out.predictions[:2] if isinstance(out.predictions, tuple) else out.predictions
     # Under N processes the Trainer gathers every process's windows in dataset order and drops the copies
     # accelerate adds to even out the last batch; postprocess_qa stops if the count is off.
-    preds, nbest, odds, nonnull = postprocess_qa(examples, features["example_id"], features["offset_mapping"],
-                                                 start_logits, end_logits, data_args.n_best_size,
-                                                 data_args.max_answer_length, threshold,
-                                                 show_progress=trainer.is_world_process_zero())
+    return postprocess_qa(examples, features["example_id"], features["offset_mapping"], start_logits, end_logits,
+                          data_args.n_best_size, data_args.max_answer_length, threshold,
+                          show_progress=trainer.is_world_process_zero())
+
+
+def evaluate(trainer, examples, features, data_args, out_dir, write=True, threshold=None):
+    """Predict, score, and write the prediction files.
+    threshold: the no-answer threshold (default: --null_score_diff_threshold, which must then be a number)."""
+    threshold = threshold_setting(data_args) if threshold is None else threshold
+    t0 = time.perf_counter()
+    preds, nbest, odds, nonnull = predict_answers(trainer, examples, features, data_args, threshold)
     metrics = squad_v2_metrics(examples, preds, nonnull, odds)
     at_zero = squad_v2_metrics(examples, apply_threshold(nonnull, odds, 0.0))
     metrics["exact_at_0"], metrics["f1_at_0"] = at_zero["exact"], at_zero["f1"]
@@ -265,13 +269,7 @@ def calibrate(trainer, questions, data_args) -> dict:
     """Predict the held-out calibration questions; the threshold that maximises their F1."""
     t0 = time.perf_counter()
     examples, features = questions["calibration"], questions["calibration_features"]
-    model_inputs = features.remove_columns(["example_id", "offset_mapping"])
-    out = predict_in_order(trainer, model_inputs, sort_by_length=data_args.sort_eval_by_length,
-                           metric_key_prefix="calibration")
-    start_logits, end_logits = out.predictions[:2] if isinstance(out.predictions, tuple) else out.predictions
-    _, _, odds, nonnull = postprocess_qa(examples, features["example_id"], features["offset_mapping"], start_logits,
-                                         end_logits, data_args.n_best_size, data_args.max_answer_length, 0.0,
-                                         show_progress=trainer.is_world_process_zero())
+    _, _, odds, nonnull = predict_answers(trainer, examples, features, data_args, 0.0, prefix="calibration")
     cal = calibrate_threshold(examples, nonnull, odds)
     no_answer = 100.0 * (cal["n_questions"] - cal["n_answerable"]) / cal["n_questions"]
     log.info("calibrated no-answer threshold %.3f: F1 %.2f on %d held-out training questions ('no answer' "
