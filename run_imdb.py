@@ -28,8 +28,8 @@ from bertkit.modeling import ModelArguments, load_classifier, model_provenance, 
 from bertkit.progress import Progress, ProgressCallback, install, run_banner_for
 from bertkit.report import (REPO, OptionalSteps, provenance, relpath, write_essentials, write_json_atomic,
                             write_text_atomic)
-from bertkit.runtime import (collator, interrupt_callback, predict_in_order, resolve_runtime, resume_point, runtime_record,
-                             tokens_per_second)
+from bertkit.runtime import (collator, fp32_predictions, interrupt_callback, predict_in_order, resolve_runtime,
+                             resume_point, runtime_record, tokens_per_second)
 
 log = logging.getLogger("run_imdb")
 
@@ -196,7 +196,9 @@ def main():
     result = {"baseline_metrics": None, "validation_metrics": None, "metrics": None}
     if training_args.do_predict:  # the same test reviews, before any training
         t0 = time.perf_counter()
+        restore = fp32_predictions(trainer)  # bf16 training on a CPU: the baseline is still predicted in fp32
         result["baseline_metrics"], _ = predict(trainer, enc["test"], progress, "baseline test")
+        restore()
         timing["baseline_seconds"] = round(time.perf_counter() - t0, 2)
         log.info("baseline test accuracy %.4f", result["baseline_metrics"]["accuracy"])
     if training_args.do_train:
@@ -205,6 +207,7 @@ def main():
         timing.update(train_seconds=round(time.perf_counter() - t0, 2),
                       train_samples_per_second=tr.metrics.get("train_samples_per_second"), train_loss=tr.metrics.get("train_loss"))
         trainer.save_model()
+        fp32_predictions(trainer)  # after bf16 training on a CPU: predict in fp32, as classify.py does
         if trainer.is_world_process_zero():
             (Path(training_args.output_dir) / "training_args.bin").unlink(missing_ok=True)  # a pickle; JSON has it
         timing["train_tokens_per_second"] = optional("tokens/s", tokens_per_second, tr.metrics, enc["train"])

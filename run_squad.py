@@ -29,7 +29,8 @@ from bertkit.modeling import load_qa_model, model_provenance, resolve_model
 from bertkit.optim import freeze, head_rate_optimizer
 from bertkit.progress import install, run_banner_for
 from bertkit.report import OptionalSteps, provenance, relpath, write_essentials, write_json_atomic
-from bertkit.runtime import collator, interrupt_callback, resolve_runtime, resume_point, runtime_record, tokens_per_second
+from bertkit.runtime import (collator, fp32_predictions, interrupt_callback, resolve_runtime, resume_point, runtime_record,
+                             tokens_per_second)
 
 log = logging.getLogger("run_squad")
 
@@ -105,6 +106,7 @@ def main():
         timing["train_samples_per_second"] = tr.metrics.get("train_samples_per_second")
         timing["train_loss"] = tr.metrics.get("train_loss")
         trainer.save_model()  # model + tokenizer in output_dir: ask.py and --model_name_or_path take it
+        fp32_predictions(trainer)  # after bf16 training on a CPU: calibrate, evaluate and demo in fp32, as ask.py
         # Trainer also pickles TrainingArguments there; the results JSON holds them, so drop the pickle.
         if trainer.is_world_process_zero():
             (Path(training_args.output_dir) / "training_args.bin").unlink(missing_ok=True)
@@ -113,7 +115,7 @@ def main():
     metrics = None
     if need_calibration:
         progress.predict_label = "calibration"
-        threshold = S.calibrate(trainer, questions, data_args)
+        threshold = S.calibrate(trainer, questions, data_args, out_dir=training_args.output_dir)
         timing["calibration_seconds"] = threshold["calibration"]["seconds"]
         if training_args.do_train and trainer.is_world_process_zero():  # saved with the model it belongs to
             write_json_atomic(Path(training_args.output_dir) / S.THRESHOLD_FILE,

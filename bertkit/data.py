@@ -234,7 +234,11 @@ def limit_questions(ds: Dataset, max_samples: int | None, seed: int, max_unanswe
         ans, unans = order[has], order[~has]
         total = len(order) if max_samples is None else min(max_samples, len(order))
         n_un = min(len(unans), int(round(total * max_unanswerable_fraction)))
-        order = np.concatenate([ans[:total - n_un], unans[:n_un]])
+        n_ans = min(len(ans), total - n_un)
+        if n_ans < total - n_un and max_unanswerable_fraction < 1:
+            # too few answerable questions to fill the subset: the share is of what is kept, not of the pool
+            n_un = min(n_un, int(np.floor(n_ans * max_unanswerable_fraction / (1 - max_unanswerable_fraction) + 1e-9)))
+        order = np.concatenate([ans[:n_ans], unans[:n_un]])
     return ds.select(np.sort(order))  # file order: reproducible, and Trainer shuffles for training anyway
 
 

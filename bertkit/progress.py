@@ -195,6 +195,8 @@ def device_and_precision(training_args) -> tuple[str, str]:
     precision = "bf16 autocast, fp32 weights" if a.bf16 else "fp16 autocast, fp32 weights" if a.fp16 else "fp32"
     if a.tf32:
         precision += ", TF32 matmuls"
+    if dev.type != "cuda" and (a.bf16 or a.fp16):
+        precision += " (training; predictions in fp32)"
     return device, precision
 
 

@@ -56,6 +56,13 @@ def hardware() -> dict:
     import torch
     hw = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
           "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()}
+    try:  # the CPU model: training times on 2 cores differ ~2x between the machines this project has seen
+        names = [ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                 if ln.startswith("model name")]
+        if names:
+            hw["cpu_model"] = names[0]
+    except OSError:
+        pass
     try:
         hw["memory_gib"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
     except (ValueError, OSError, AttributeError):

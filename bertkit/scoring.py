@@ -120,3 +120,16 @@ def calibrate_threshold(examples, nonnull_predictions: dict, null_odds: dict) ->
         value = (odds[cut] + odds[cut + 1]) / 2
     return {"value": float(value), "f1": 100.0 * best / len(order), "n_questions": len(order),
             "n_answerable": sum(has_ans.values()), "answered_share": (cut + 1) / len(order)}
+
+
+def abstain_note(threshold: dict | None) -> str | None:
+    """One line for a model whose calibration found that answering never beats "no answer" (None otherwise).
+    `threshold` is a run's null_threshold record or a saved qa_threshold.json."""
+    if not threshold:
+        return None
+    cal = threshold.get("calibration") or {}
+    if not (threshold.get("abstains_everywhere") or cal.get("answered_share") == 0):
+        return None
+    return ("this model did not learn which questions have no answer: on its held-out calibration questions "
+            "answering never beat \"no answer\", so it abstains everywhere (its best span is still shown); train "
+            "longer: the default scripts/finetune_subset.sh, README \"Results\"")

@@ -16,7 +16,7 @@ from .modeling import ModelArguments  # noqa: F401  (re-exported for the scripts
 from .postprocess import postprocess_qa
 from .report import REPO, write_json_atomic
 from .runtime import predict_in_order
-from .scoring import apply_threshold, calibrate_threshold, squad_v2_metrics
+from .scoring import abstain_note, apply_threshold, calibrate_threshold, squad_v2_metrics  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -265,8 +265,12 @@ def evaluate(trainer, examples, features, data_args, out_dir, write=True, thresh
     return metrics, preds, seconds
 
 
-def calibrate(trainer, questions, data_args) -> dict:
-    """Predict the held-out calibration questions; the threshold that maximises their F1."""
+CALIBRATION_FILES = ("calibration_null_odds", "calibration_nonnull_predictions")  # <output_dir>/<name>.json
+
+
+def calibrate(trainer, questions, data_args, out_dir=None) -> dict:
+    """Predict the held-out calibration questions; the threshold that maximises their F1. With out_dir, their
+    null odds and best spans are written there too, so the choice can be re-made or studied later."""
     t0 = time.perf_counter()
     examples, features = questions["calibration"], questions["calibration_features"]
     _, _, odds, nonnull = predict_answers(trainer, examples, features, data_args, 0.0, prefix="calibration")
@@ -274,10 +278,17 @@ def calibrate(trainer, questions, data_args) -> dict:
     no_answer = 100.0 * (cal["n_questions"] - cal["n_answerable"]) / cal["n_questions"]
     log.info("calibrated no-answer threshold %.3f: F1 %.2f on %d held-out training questions ('no answer' "
              "everywhere: %.2f)", cal["value"], cal["f1"], cal["n_questions"], no_answer)
-    return {"value": cal["value"], "method": "calibrated",
-            "description": "maximises F1 on questions held out of training from the training side",
-            "calibration": {**cal, "no_answer_f1": no_answer, "ids_sha256": ids_digest(examples["id"]),
-                            "seconds": round(time.perf_counter() - t0, 2)}}
+    rec = {"value": cal["value"], "method": "calibrated",
+           "description": "maximises F1 on questions held out of training from the training side",
+           "calibration": {**cal, "no_answer_f1": no_answer, "ids_sha256": ids_digest(examples["id"]),
+                           "seconds": round(time.perf_counter() - t0, 2)}}
+    if cal["answered_share"] == 0:  # answering never beat "no answer" there: say so wherever the model goes
+        rec["abstains_everywhere"] = True
+        log.warning("%s", abstain_note(rec))
+    if out_dir is not None and trainer.is_world_process_zero():
+        for name, obj in zip(CALIBRATION_FILES, (odds, nonnull)):
+            write_json_atomic(Path(out_dir) / f"{name}.json", obj)
+    return rec
 
 
 def hyperparameters(data_args, training_args, model_args=None) -> dict:

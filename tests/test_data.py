@@ -48,6 +48,10 @@ def test_limit_questions_is_seeded_and_whole(dev_file):
     assert c["n_examples"] == 400 and c["n_unanswerable"] == 100
     only_ans = D.limit_questions(tr, None, seed=1, max_unanswerable_fraction=0.0)
     assert D.counts(only_ans)["n_unanswerable"] == 0 and len(only_ans) == 3977
+    # the whole pool under a cap: too few answerable questions to fill it, so the share is of what is kept
+    # (it once was of the pool: 20 % of 8,017 = 1,603 unanswerable beside 3,977 answerable, 28.7 %)
+    c = D.counts(D.limit_questions(tr, None, seed=1, max_unanswerable_fraction=0.2))
+    assert c["n_answerable"] == 3977 and c["n_unanswerable"] == 994 and c["n_unanswerable"] / c["n_examples"] <= 0.2
 
 
 @pytest.mark.parametrize("content,needle", [
