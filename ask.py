@@ -16,6 +16,7 @@ from bertkit.data import read_text
 from bertkit.errors import UserError, exit_on_user_error
 from bertkit.inference import DEMO, answer, describe
 from bertkit.modeling import load_qa_model, resolve_model
+from bertkit.scoring import abstain_note
 from bertkit.squad import THRESHOLD_FILE, saved_threshold
 
 
@@ -52,18 +53,23 @@ def main():
         print(json.dumps(r, indent=2, ensure_ascii=False) if a.json else "answer: <no answer> (the context is empty)")
         return
     threshold = {"value": a.threshold, "source": "--threshold"}
+    saved = saved_threshold(model_path) if Path(model_path).is_dir() else None
     if a.threshold is None:
-        saved = saved_threshold(model_path) if Path(model_path).is_dir() else None
         threshold = ({"value": saved["value"], "source": f"{Path(model_path) / THRESHOLD_FILE} ({saved.get('method')})"}
                      if saved else {"value": 0.0, "source": "default (the model folder has no qa_threshold.json)"})
+    note = abstain_note(saved)  # the model's own calibration found it cannot tell: say so, whatever --threshold
     tok, model = load_qa_model(model_path, seed=0)  # fp32 on the CPU, whatever the checkpoint's dtype
     r = answer(model, tok, [a.question], [context], a.max_seq_length, a.doc_stride,
                null_score_diff_threshold=threshold["value"])[0]
     r["threshold"] = threshold
+    if note:
+        r["note"] = note
     if a.json:
         print(json.dumps(r, indent=2, ensure_ascii=False))
     else:
         print(f"no-answer threshold {threshold['value']:+.3f}, from {threshold['source']}")
+        if note:
+            print(f"note: {note}")
         print(describe(r))
 
 

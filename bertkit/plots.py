@@ -142,3 +142,38 @@ def ratios(path, names, values, details, title):
     ax.set(ylabel="speed-up (ours / padded, x)", ylim=(0, max(values + [1.0]) * 1.2), title=title)
     ax.legend(loc="upper right", fontsize=8)
     return save(fig, path)
+
+
+def learning_curve(path, points, rate, title):
+    """F1s of the learning-curve points against training windows, with minutes of training (at `rate`
+    windows/s, this machine's) on a second axis. The first seed's points are joined by lines; other seeds'
+    are hollow markers; "no answer" everywhere (the first seed's eval questions) is the dashed line."""
+    fig, ax = _figure()
+    seeds = []
+    for p in points:
+        if p["seed"] not in seeds:
+            seeds.append(p["seed"])
+    series = [("f1", "F1 at the calibrated threshold", AFTER), ("HasAns_f1", "HasAns F1 there", "#9467bd"),
+              ("best_f1", "best F1 (oracle)", "#2ca02c"), ("span_f1", "span F1 (answerable)", "#ff7f0e")]
+    for key, label, color in series:
+        main = sorted((p for p in points if p["seed"] == seeds[0]), key=lambda p: p["windows"])
+        xs, ys = [p["windows"] for p in main], [p[key] for p in main]
+        if key == "f1":  # the calibration's noise: one bootstrap sd of the F1 its threshold gives
+            err = [((p.get("calibration_study") or {}).get("max_f1") or {}).get("bootstrap_f1", {}).get("sd", 0.0)
+                   for p in main]
+            ax.errorbar(xs, ys, yerr=err, marker="o", color=color, label=label, capsize=3)
+        else:
+            ax.plot(xs, ys, marker="o", color=color, label=label)
+        others = [p for p in points if p["seed"] != seeds[0]]
+        if others:
+            ax.scatter([p["windows"] for p in others], [p[key] for p in others], facecolors="none",
+                       edgecolors=color, zorder=3)
+    ref = next(p["no_answer_f1"] for p in points if p["seed"] == seeds[0])
+    ax.axhline(ref, color=REF, linestyle="--", linewidth=1.2, label=f'"no answer" everywhere ({ref:.1f})')
+    ax.axhline(ref + 2, color=REF, linestyle=":", linewidth=1, label='"no answer" + 2')
+    ax.set(xlabel="training windows (256 tokens at most)", ylabel="score (%)", ylim=(0, 80), title=title)
+    top = ax.secondary_xaxis("top", functions=(lambda w: w / rate / 60, lambda m: m * rate * 60))
+    top.set_xlabel(f"minutes of training on this machine (at {rate:.1f} windows/s)")
+    note = f"seed {seeds[0]}: lines" + (f"; seeds {', '.join(map(str, seeds[1:]))}: hollow markers" if seeds[1:] else "")
+    ax.legend(loc="lower right", fontsize=8, title=note, title_fontsize=8)
+    return save(fig, path)

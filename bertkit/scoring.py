@@ -94,32 +94,99 @@ def apply_threshold(nonnull_predictions: dict, null_odds: dict, threshold: float
     return {q: "" if null_odds[q] > threshold else a for q, a in nonnull_predictions.items()}
 
 
-def calibrate_threshold(examples, nonnull_predictions: dict, null_odds: dict) -> dict:
-    """The no-answer threshold that maximises F1 on these (held-out) questions, for use on other questions.
+CALIBRATION_METHODS = ("max_f1", "expected_gain")
 
-    The official search answers the questions whose odds are <= the cut; we place the cut halfway to the next
-    odds value (not on a question's own value), and below every odds value when answering nothing wins (the
-    official search reports 0.0 there, which would answer about half of new questions).
-    """
+
+def calibration_inputs(examples, nonnull_predictions: dict, null_odds: dict):
+    """(ids sorted by null odds, their odds, answerable?, F1 of answering: the best span's F1, 0 if unanswerable)."""
     examples = list(examples)
     has_ans = {ex["id"]: bool(gold_answers(ex["answers"])[0]) for ex in examples}
     _, f1 = raw_scores(examples, nonnull_predictions)
     order = sorted(has_ans, key=lambda q: null_odds[q])
-    cur = best = sum(1 for q in order if not has_ans[q])
-    cut = -1  # index of the last answered question in `order`; -1 = answer none
-    for i, q in enumerate(order):
-        cur += f1[q] if has_ans[q] else (-1 if nonnull_predictions[q] else 0)
+    return (order, [float(null_odds[q]) for q in order], [has_ans[q] for q in order],
+            [f1[q] if has_ans[q] else 0.0 for q in order])
+
+
+def cut_max_f1(odds, has_ans, span_f1, answered_nonempty=None) -> tuple[int, float]:
+    """(index of the last question answered in odds order, -1 for none; F1 %) maximising F1 on these questions."""
+    cur = best = sum(1 for h in has_ans if not h)
+    cut = -1
+    for i, (h, f) in enumerate(zip(has_ans, span_f1)):
+        cur += f if h else (-1 if answered_nonempty is None or answered_nonempty[i] else 0)
         if cur > best:
             best, cut = cur, i
-    odds = [null_odds[q] for q in order]
+    return cut, 100.0 * best / len(odds)
+
+
+def _logistic(x, y, iters=50):
+    """(a, b) of P = sigmoid(a + b x) fitted to targets y in [0, 1] by Newton's method (a tiny ridge keeps it
+    finite when the classes separate)."""
+    import numpy as np
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    mu, sd = x.mean(), x.std() or 1.0
+    z = (x - mu) / sd
+    w = np.zeros(2)
+    X = np.stack([np.ones_like(z), z], axis=1)
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-(X @ w)))
+        h = X.T @ (X * (p * (1 - p))[:, None]) + 1e-3 * np.eye(2)
+        step = np.linalg.solve(h, X.T @ (p - y) + 1e-3 * w)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[0] - w[1] * mu / sd, w[1] / sd
+
+
+def cut_expected_gain(odds, has_ans, span_f1) -> float | None:
+    """The threshold at which answering stops paying in expectation, from two smooth fits on these questions:
+    P(answerable | odds) (logistic) and the F1 of the best span given answerable (logistic on the F1s). A
+    question is answered when P * F1 > 1 - P. Fewer degrees of freedom than the F1-maximising cut, so less
+    noisy on a few hundred questions. None when the fits cannot say (too few questions of one kind, or odds
+    that do not fall with answerability)."""
+    import numpy as np
+    x, h, f = np.asarray(odds, float), np.asarray(has_ans, bool), np.asarray(span_f1, float)
+    if h.sum() < 10 or (~h).sum() < 10:
+        return None
+    a1, b1 = _logistic(x, h)
+    a2, b2 = _logistic(x[h], f[h])
+    if b1 >= 0:  # a higher null score does not mean "no answer" more often: the odds carry no signal
+        return None
+    lo, hi = x.min() - 1.0, x.max() + 1.0
+    grid = np.linspace(lo, hi, 4001)
+    p, s = 1 / (1 + np.exp(-(a1 + b1 * grid))), 1 / (1 + np.exp(-(a2 + b2 * grid)))
+    stops = np.flatnonzero(p * s - (1 - p) <= 0)  # where answering no longer pays, from the most sure spans up
+    return float(hi if len(stops) == 0 else grid[stops[0]])
+
+
+def calibrate_threshold(examples, nonnull_predictions: dict, null_odds: dict, method: str = "max_f1") -> dict:
+    """The no-answer threshold for other questions, chosen on these (held-out) ones.
+
+    max_f1: the cut that maximises F1 here. The official search answers the questions whose odds are <= the
+    cut; we place the cut halfway to the next odds value (not on a question's own value), and below every odds
+    value when answering nothing wins (the official search reports 0.0 there, which would answer about half of
+    new questions). expected_gain: cut_expected_gain (falls back to max_f1 where its fits cannot say).
+    Both values are recorded; `value` is the chosen method's, `f1` and `answered_share` its F1 here.
+    """
+    if method not in CALIBRATION_METHODS:
+        raise ValueError(f"calibration method {method!r} is not one of {', '.join(CALIBRATION_METHODS)}")
+    order, odds, has_ans, span_f1 = calibration_inputs(examples, nonnull_predictions, null_odds)
+    nonempty = [bool(nonnull_predictions[q]) for q in order]
+    cut, _ = cut_max_f1(odds, has_ans, span_f1, nonempty)
     if cut < 0:
-        value = odds[0] - 1.0
+        max_f1_value = odds[0] - 1.0
     elif cut == len(order) - 1:
-        value = odds[-1] + 1.0
+        max_f1_value = odds[-1] + 1.0
     else:
-        value = (odds[cut] + odds[cut + 1]) / 2
-    return {"value": float(value), "f1": 100.0 * best / len(order), "n_questions": len(order),
-            "n_answerable": sum(has_ans.values()), "answered_share": (cut + 1) / len(order)}
+        max_f1_value = (odds[cut] + odds[cut + 1]) / 2
+    gain_value = cut_expected_gain(odds, has_ans, span_f1)
+    used = method if method == "max_f1" or gain_value is not None else "max_f1"
+    value = max_f1_value if used == "max_f1" else gain_value
+    answered = sum(1 for x in odds if x <= value)
+    f1 = sum(s if h else (-1 if e else 0) for x, h, s, e in zip(odds, has_ans, span_f1, nonempty) if x <= value)
+    f1 = 100.0 * (f1 + sum(1 for h in has_ans if not h)) / len(order)
+    return {"value": float(value), "method_used": used, "max_f1_value": float(max_f1_value),
+            "expected_gain_value": gain_value, "f1": f1, "n_questions": len(order),
+            "n_answerable": sum(has_ans), "answered_share": answered / len(order)}
 
 
 def abstain_note(threshold: dict | None) -> str | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .report import write_text_atomic
+from .scoring import abstain_note
 
 FOLDERS = ("", "benchmarks", "gpu_check", "tuning")  # under the results folder; not the runs' own folders
 ARROW, DASH = " → ", "–"
@@ -167,6 +168,8 @@ def squad_cells(d: dict) -> dict:
     thr += ")"
     if is_num(f1_at_zero(d)) and value != 0.0:
         thr += f"; F1 at 0: {num(f1_at_zero(d))}"
+    if abstain_note(d.get("null_threshold") if isinstance(d.get("null_threshold"), dict) else None):
+        thr += "; abstains everywhere: did not learn which questions have no answer"
     kind = d.get("kind") or ("fine-tuned" if d.get("loss_log") else "evaluated")
     return {"kind": str(kind), "protocol": str(d.get("protocol") or dig(d, "data", "protocol", default=DASH)),
             "model": model_name(d.get("model")),
@@ -438,7 +441,7 @@ def _anchor(name: str) -> str:  # GitHub's heading ids: lower case, punctuation 
     return re.sub(r"[^\w\- ]", "", name.lower()).replace(" ", "-")
 
 
-def render(runs: list[Run], skipped: list[tuple[str, str]]) -> str:
+def render(runs: list[Run], skipped: list[tuple[str, str]], extra: list[str] | None = None) -> str:
     out = ["# Results at a glance", "",
            "Every run in this folder, one row each, written by `bash scripts/report.sh` (`python -m bertkit.summary`) "
            "from the runs' JSON files: each number is its JSON's, rounded to 2 decimals. *a → b*: before → after "
@@ -455,6 +458,7 @@ def render(runs: list[Run], skipped: list[tuple[str, str]]) -> str:
             cells = [f"[{r.name}]({r.link})", *(r.cells.get(c, DASH) for c in columns), plots]
             out.append("| " + " | ".join(_cell(c) for c in cells) + " |")
         out += ["", legend, ""]
+    out += extra or []
     plotted = [r for r in sorted(runs, key=lambda r: r.name) if r.plots or r.notes]
     if plotted:
         out += ["## Plots", ""]
@@ -482,8 +486,13 @@ def write_summary(results_dir, plots: bool = True) -> tuple[Path, list[Run], lis
         else:
             for run in runs:
                 make_plots(run, results_dir, P)
+    try:  # the learning curve's points (results/learning_curve/): one section, never the end of the summary
+        from .curve import summary_section
+        extra = summary_section(results_dir, draw=plots and not any(r == "plots/" for r, _ in skipped))
+    except Exception as e:
+        extra, _ = [], skipped.append(("learning_curve/", f"not summarised: {type(e).__name__}: {e}"[:300]))
     path = results_dir / "summary.md"
-    write_text_atomic(path, render(runs, skipped))
+    write_text_atomic(path, render(runs, skipped, extra))
     return path, runs, skipped
 
 

@@ -5,6 +5,8 @@
 import json
 import sys
 
+from bertkit.scoring import abstain_note
+
 ROWS = [("exact", "EM (at the threshold used)"), ("f1", "F1 (at the threshold used)"),
         ("f1_at_0", "F1 at threshold 0"), ("HasAns_exact", "HasAns EM"), ("HasAns_f1", "HasAns F1"),
         ("NoAns_exact", "NoAns EM"), ("nonnull_HasAns_f1", "span F1 (answerable, any threshold)"),
@@ -38,6 +40,7 @@ def table(result: dict) -> str:
              f"model: {result['model']['name_or_path']}",
              f"eval questions: {after['total']} ({after['HasAns_total']} answerable, {after['NoAns_total']} unanswerable)",
              f"no-answer threshold after: {describe_threshold(threshold_used(result))}; before: 0.0",
+             *([f"note: {abstain_note(threshold_used(result))}"] if abstain_note(threshold_used(result)) else []),
              f"{'metric':<38}{'before':>10}{'after':>10}"]
     for key, name in ROWS:
         if key not in after:

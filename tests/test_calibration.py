@@ -20,7 +20,11 @@ def test_calibration_questions_are_never_trained_on_and_do_not_move(dev_file, tm
     assert len(cal) == 400 and not cal & tr and not cal & ev
     lo, hi = DEV_SPLIT["train_articles"]
     assert all(lo <= a <= hi for a in full["calibration"]["article_index"])  # from the training side
-    assert len(cal) + len(tr) == len(questions(dev_file, tmp_path, calibration_samples=1)["train"]) + 1
+    # whole paragraphs are held out: no calibration question's context is trained on (the eval ones are new too)
+    assert not set(full["calibration"]["context"]) & set(full["train"]["context"])
+    assert not set(full["calibration"]["context"]) & set(small["train"]["context"])
+    held = len(questions(dev_file, tmp_path, calibration_samples=1)["calibration"])
+    assert held == 1 and len(cal) + len(tr) <= 8017 and 8017 - len(cal) - len(tr) < 40  # the last paragraph's rest
     # the training subset is drawn after the hold-out: the same calibration set, and none of it trained on
     assert set(small["calibration"]["id"]) == cal and not cal & set(small["train"]["id"])
     assert len(small["train"]) == 3200

@@ -17,8 +17,8 @@ METRICS = ["exact", "f1", "total", "HasAns_exact", "HasAns_f1", "HasAns_total", 
            "best_f1_thresh"]
 
 
-def run(script, *args, check=True):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+def run(script, *args, check=True, **env_more):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", **env_more}
     p = subprocess.run([sys.executable, script, *map(str, args)], cwd=REPO, env=env, capture_output=True, text=True)
     if check and p.returncode != 0:
         raise AssertionError(f"{script} failed ({p.returncode}):\n{p.stderr[-3000:]}")
@@ -40,11 +40,14 @@ def runs(tmp_path_factory, common):
              "--per_device_train_batch_size", 8, "--learning_rate", 1e-3, "--save_strategy", "epoch", "--logging_steps", 1,
              "--train_sampling_strategy", "group_by_length", "--null_score_diff_threshold", "auto",
              "--calibration_samples", 20]
-    # an interrupted run: one epoch, checkpoint, no eval ...
-    run("run_squad.py", *common, *train, "--num_train_epochs", 1, "--output_dir", d / "ft", "--results_file", d / "ft1.json")
+    # Trained as on a CPU with bf16 in hardware (--precision auto takes bf16 autocast there; forced here so every
+    # machine runs that path): an interrupted run: one epoch, checkpoint, no eval ...
+    bf16 = {"BERTKIT_CPU_BF16": "1"}
+    run("run_squad.py", *common, *train, "--num_train_epochs", 1, "--output_dir", d / "ft", "--results_file", d / "ft1.json",
+        **bf16)
     # ... resumed to two epochs, evaluated, with the baseline carried in
     run("run_squad.py", *common, *train, "--do_eval", "--num_train_epochs", 2, "--output_dir", d / "ft",
-        "--resume_from_checkpoint", d / "ft", "--results_file", d / "ft.json", "--baseline_results", d / "base.json")
+        "--resume_from_checkpoint", d / "ft", "--results_file", d / "ft.json", "--baseline_results", d / "base.json", **bf16)
     return d
 
 
@@ -156,14 +159,59 @@ def test_trainer_predictions_match_direct_forward(runs, dev_file):
     tok, model = load_qa_model(str(runs / "ft"), seed=0)
     direct = answer(model, tok, [x["question"] for x in rows], [x["context"] for x in rows], max_seq_length=128, doc_stride=32)
     assert [d["best_span"] for d in direct] == [nonnull[x["id"]] for x in rows]
-    assert [d["null_odds"] for d in direct] == pytest.approx([odds[x["id"]] for x in rows], abs=1e-3)
+    # fp32 both: trained under bf16 autocast, the run still predicts in fp32 (bf16 logits are ~1e-2 off)
+    assert r["runtime"]["precision"] == "bf16" and r["runtime"]["prediction_precision"] == "fp32"
+    assert [d["null_odds"] for d in direct] == pytest.approx([odds[x["id"]] for x in rows], abs=1e-4)
 
 
 def test_before_after_table(runs):
     from bertkit.table import table
-    text = table(json.loads((runs / "ft.json").read_text()))
+    r = json.loads((runs / "ft.json").read_text())
+    text = table(r)
     assert "before" in text and "after" in text and "dev-split" in text and "demo after" in text
     assert len(text.splitlines()) >= 14
+    assert ("did not learn which questions have no answer" in text) == (r["null_threshold"]["calibration"]["answered_share"] == 0)
+
+
+def test_a_model_that_abstains_everywhere_says_so(runs, tmp_path):
+    """Calibration found that answering never beats "no answer": ask.py says so in one line, and still shows
+    the best span with its margin (and so do the table and the summary, from the same record)."""
+    import shutil
+    from bertkit.summary import squad_cells
+    from bertkit.table import table
+    model = tmp_path / "abstains"
+    shutil.copytree(runs / "ft", model, ignore=shutil.ignore_patterns("checkpoint-*"))
+    saved = json.loads((model / "qa_threshold.json").read_text())
+    saved["calibration"]["answered_share"], saved["abstains_everywhere"] = 0.0, True
+    (model / "qa_threshold.json").write_text(json.dumps(saved))
+    out = run("ask.py", "--model", model).stdout.splitlines()
+    notes = [ln for ln in out if ln.startswith("note: this model did not learn which questions have no answer")]
+    assert len(notes) == 1 and "train longer" in notes[0]
+    assert "best span:" in out[-1] and "no-answer margin" in out[-1]
+    r = json.loads((runs / "ft.json").read_text())
+    r["null_threshold"] = saved
+    assert "note: this model did not learn" in table(r)
+    assert "abstains everywhere" in squad_cells(r)["no-answer threshold"]
+
+
+def test_learning_curve_point_recomputes_the_run(runs, tmp_path):
+    """A run read as a learning-curve point: its threshold re-chosen from the saved calibration files, and the
+    eval F1 there recomputed from the prediction files, are the run's own; the report writes its table and plot."""
+    from bertkit import curve
+    r = json.loads((runs / "ft.json").read_text())
+    assert all((runs / "ft" / f"{n}.json").is_file() for n in ("calibration_null_odds", "calibration_nonnull_predictions"))
+    pt = curve.point(runs / "ft.json")
+    study = pt["calibration_study"]
+    assert study["max_f1"]["threshold"] == pytest.approx(r["null_threshold"]["value"])
+    assert study["max_f1"]["f1"] == pytest.approx(r["metrics"]["f1"]) and pt["f1"] == r["metrics"]["f1"]
+    assert study["max_f1"]["HasAns_f1"] == pytest.approx(r["metrics"]["HasAns_f1"])
+    assert pt["windows"] == round(r["data"]["train"]["n_features"] * 2) and pt["train_seconds"] > 0
+    boot = study["max_f1"]["bootstrap_f1"]
+    assert boot["p05"] <= boot["mean"] <= boot["p95"] and boot["sd"] >= 0
+    png = curve.plot([pt], tmp_path / "curve.png")
+    from PIL import Image
+    assert Image.open(png).size == (800, 500)
+    assert "| [ft](ft.json) |" in curve.table([pt])
 
 
 def test_saved_model_folder_has_no_pickles(runs):

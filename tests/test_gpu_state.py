@@ -166,3 +166,21 @@ def test_a_run_killed_in_an_optional_step_keeps_model_predictions_and_metrics(tm
     assert m["metrics"]["n"] == 12 and m["baseline_metrics"]["n"] == 12 and m["command"] and m["timing"]["train_seconds"] > 0
     assert (out / "model.safetensors").is_file() and (out / "test_predictions.csv").is_file()
     assert not Path(f"{out}.json").exists() and not list(tmp_path.rglob(".*.tmp"))
+
+
+@pytest.mark.parametrize("native, precision, do_train, bf16", [
+    ("1", "auto", True, True),     # a CPU with bf16 in hardware: bf16 autocast for training (1.3x here)
+    ("0", "auto", True, False),    # emulated bf16 is slower than fp32: fp32
+    ("1", "auto", False, False),   # nothing to train: predictions are fp32 anyway
+    ("1", "fp32", True, False),    # an explicit flag wins
+    ("0", "bf16", True, True)])
+def test_cpu_precision_auto(monkeypatch, tmp_path, native, precision, do_train, bf16):
+    from transformers import TrainingArguments
+    from bertkit.modeling import ModelArguments
+    from bertkit.runtime import resolve_runtime
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("a CPU rule")
+    monkeypatch.setenv("BERTKIT_CPU_BF16", native)
+    a = resolve_runtime(ModelArguments(precision=precision), TrainingArguments(output_dir=str(tmp_path), do_train=do_train))
+    assert a.bf16 is bf16 and a.use_cpu is bf16 and not a.fp16

@@ -76,8 +76,8 @@ def test_metrics_by_hand():
     assert m["macro_f1"] == pytest.approx((0.5 + 2 / 3) / 2)
 
 
-def run(*args, check=True):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+def run(*args, check=True, **env_more):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", **env_more}
     p = subprocess.run([sys.executable, *map(str, args)], cwd=REPO, env=env, capture_output=True, text=True)
     if check and p.returncode:
         raise AssertionError(p.stderr[-3000:])
@@ -90,8 +90,9 @@ def test_run_imdb_end_to_end_with_tiny_bert(tiny_model_dir, tmp_path, TRAIN, TES
             "--max_seq_length", 64, "--do_train", "--do_eval", "--do_predict", "--num_train_epochs", 1,
             "--per_device_train_batch_size", 8, "--report_to", "none", "--output_dir", tmp_path / "o",
             "--results_file", tmp_path / "r.json", "--save_strategy", "no"]
-    run(*args)
+    run(*args, BERTKIT_CPU_BF16="1")  # as on a CPU with bf16 in hardware: bf16 training, fp32 predictions
     r = json.loads((tmp_path / "r.json").read_text())
+    assert r["runtime"]["precision"] == "bf16" and r["runtime"]["prediction_precision"] == "fp32"
     for k in ("task", "command", "model", "data", "hyperparameters", "metrics", "baseline_metrics", "timing",
               "hardware", "versions", "git_commit", "created"):
         assert k in r

@@ -80,3 +80,19 @@ def test_another_model_gets_its_recipe_and_a_time_warning(hf_home_with_bert_base
     cmd, err = plan(script, home.parent, DATA_DIR=data, MODEL="bert-base-uncased")
     assert flag(cmd, "--model_name_or_path") == minilm_path and flag(cmd, "--learning_rate") == tuned_lr
     assert "cannot be loaded here" in err and "warning:" not in err
+
+
+def test_quick_job_says_what_it_is_and_keeps_the_ten_minute_recipe(hf_home_with_bert_base, dev_file):
+    """QUICK=1: its first line says it learns spans, not answerability, and points to the default job; its recipe
+    is the ~10-minute one (3,200 questions, one pass). The default job trains every question the cap keeps."""
+    env = env_with(hf_home_with_bert_base, PRINT_ONLY=1, QUICK=1, DATA_DIR=Path(dev_file).parents[1])
+    p = subprocess.run(["bash", "scripts/finetune_subset.sh"], cwd=REPO, env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-3000:]
+    first = p.stdout.splitlines()[0]
+    assert first.startswith("QUICK=1") and "not which questions have no answer" in first and "default job" in first
+    quick, _ = plan("finetune_subset.sh", hf_home_with_bert_base, QUICK=1, DATA_DIR=Path(dev_file).parents[1])
+    default, _ = plan("finetune_subset.sh", hf_home_with_bert_base, DATA_DIR=Path(dev_file).parents[1])
+    assert flag(quick, "--max_train_samples") == "3200" and flag(quick, "--num_train_epochs") == "1"
+    assert "--max_train_samples" not in default and float(flag(default, "--num_train_epochs")) > 1
+    for cmd in (quick, default):
+        assert flag(cmd, "--null_score_diff_threshold") == "auto" and flag(cmd, "--precision") == "auto"

@@ -1,0 +1,120 @@
+"""The laptop job's learning curve on this CPU: scripts/finetune_subset.sh at growing training budgets.
+
+    python benchmarks/learning_curve.py list              # the points and which are done
+    python benchmarks/learning_curve.py run [POINT ...]   # run the points not done yet (default: all), one at a time
+    python benchmarks/learning_curve.py report            # results/learning_curve/README.md + the plot
+
+Each point is one run of the laptop pipeline (calibrated threshold on the 400 held-out questions, the 1,000
+eval questions of its seed, everything else the script's defaults) with the knobs below, written to
+results/learning_curve/<point>.json (its exact command in `launched_by`) and <point>/ (model, prediction and
+calibration files; git keeps the small ones). A point whose JSON exists is never rerun or overwritten, so an
+interrupted curve goes on where it stopped. Run it alone on the machine: two torch jobs on 2 cores slow each
+other ~2x, and the minutes are part of the result. The figures come from bertkit.curve.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bertkit.report import REPO, write_text_atomic  # noqa: E402
+
+FOLDER = REPO / "results" / "learning_curve"
+FIXED = {"BASELINE": "0", "REPORT": "0"}  # the baseline is the same at every budget: the committed default run has it
+# name -> knobs of scripts/finetune_subset.sh. MAX_TRAIN_SAMPLES empty: every training question the cap keeps.
+POINTS = {
+    "c20_3200q_quick": {"QUICK": "1"},                       # the ~10-minute job: 3,200 questions, one pass
+    "c20_all_e1": {"MAX_TRAIN_SAMPLES": "", "EPOCHS": "1"},  # every question the 20 % cap keeps, once
+    "c20_all_e1.4": {"MAX_TRAIN_SAMPLES": "", "EPOCHS": "1.4"},
+    "c20_all_e1.8": {"MAX_TRAIN_SAMPLES": "", "EPOCHS": "1.8"},
+    "c20_all_e2.6": {"MAX_TRAIN_SAMPLES": "", "EPOCHS": "2.6"},
+    "c20_all_e3.6": {"MAX_TRAIN_SAMPLES": "", "EPOCHS": "3.6"},
+    "c20_all_e5": {"MAX_TRAIN_SAMPLES": "", "EPOCHS": "5"},   # ~60 minutes of training on this machine
+}
+
+
+def command(name: str, knobs: dict) -> tuple[dict, str]:
+    env = {**knobs, **FIXED, "RUN_NAME": name, "OUTPUT_DIR": f"results/learning_curve/{name}",
+           "RESULTS_FILE": f"results/learning_curve/{name}.json"}
+    line = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items()) + " bash scripts/finetune_subset.sh"
+    return env, line
+
+
+def run(names: list[str]) -> int:
+    for name in names or list(POINTS):
+        if name not in POINTS:
+            print(f"error: no point {name!r}; the points: {', '.join(POINTS)}", file=sys.stderr)
+            return 2
+        if (FOLDER / f"{name}.json").exists():
+            print(f"{name}: done ({FOLDER / name}.json), skipped")
+            continue
+        env, line = command(name, POINTS[name])
+        (FOLDER / name).mkdir(parents=True, exist_ok=True)
+        log = FOLDER / name / "run.log"
+        print(f"+ {line}  > {log.relative_to(REPO)}", flush=True)
+        # bash reads a script as it runs it: run a copy, so editing scripts/ during an hour-long point is safe
+        snap = REPO / "scripts" / f".learning_curve_{os.getpid()}.sh"
+        shutil.copyfile(REPO / "scripts" / "finetune_subset.sh", snap)
+        try:
+            with open(log, "w") as f:
+                rc = subprocess.run(["bash", str(snap)], cwd=REPO, stdout=f, stderr=subprocess.STDOUT,
+                                    env={**os.environ, **env, "BERTKIT_LAUNCHER": line}).returncode
+        finally:
+            snap.unlink(missing_ok=True)
+        if rc != 0:
+            print(f"error: {name} failed (exit {rc}); see {log}", file=sys.stderr)
+            return rc
+    return 0
+
+
+def report() -> int:
+    from bertkit import curve
+    points, skipped = curve.read_points(FOLDER)
+    if not points:
+        print(f"error: no finished point in {FOLDER}; run: python benchmarks/learning_curve.py run", file=sys.stderr)
+        return 2
+    png = curve.plot(points, REPO / "results" / "plots" / "learning_curve.png")
+    lines = ["# Learning curve of the laptop job (`scripts/finetune_subset.sh`, MiniLM, 2 CPU cores)", "",
+             "Written by `python benchmarks/learning_curve.py report` from the points' JSON and prediction files; "
+             "every point is one real run, made by the command in its JSON's `launched_by` (`python "
+             "benchmarks/learning_curve.py run <point>`). Protocol **dev-split** (train on dev articles 0–24, "
+             "evaluate on 1,000 seeded questions of articles 25–34; not official SQuAD 2.0 numbers). Every point "
+             "holds out the same 400 calibration questions of its seed and chooses the no-answer threshold on them "
+             "(`max_f1` unless the row says otherwise).", "",
+             f"![learning curve](../plots/{png.name})", "", curve.table(points), "",
+             "Training windows: windows per epoch x epochs. Minutes and windows/s: the training step alone, on the "
+             "machine in the JSON (`hardware.cpu_model`). Calibration noise: the sd of the eval F1 over "
+             f"{curve.BOOTSTRAP} bootstrap resamples of the calibration questions, for the F1-maximising cut "
+             "(`max_f1`, the runs' own choice) and for `expected_gain`; *F1 with expected_gain*: the eval F1 at "
+             "the threshold `--calibration_method expected_gain` picks on the same calibration questions.", ""]
+    if skipped:
+        lines += ["Not (yet) points:", ""] + [f"- `{f}`: {why}" for f, why in skipped] + [""]
+    write_text_atomic(FOLDER / "README.md", "\n".join(lines))
+    print(f"wrote {FOLDER / 'README.md'} and {png}")
+    return 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="what", required=True)
+    sub.add_parser("list")
+    r = sub.add_parser("run")
+    r.add_argument("points", nargs="*")
+    sub.add_parser("report")
+    a = p.parse_args(argv)
+    if a.what == "list":
+        for name, knobs in POINTS.items():
+            done = "done" if (FOLDER / f"{name}.json").exists() else "to run"
+            print(f"{name:<24} {done:<7} {command(name, knobs)[1]}")
+        return 0
+    return run(a.points) if a.what == "run" else report()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""The learning curve of the laptop job: what each budget bought, from the runs' own files.
+
+One point = one results JSON under results/learning_curve/ (a run of scripts/finetune_subset.sh at some budget)
+plus the prediction files in its output folder. Per point: training windows and minutes on the machine that ran
+it, F1 / HasAns F1 at the calibrated threshold, best F1 (oracle), span F1, F1 at 0, the demo's answer, and
+what the calibration's noise costs: the 400 calibration questions are resampled (bootstrap, seeded) and each
+resample's threshold is applied to the eval questions, for both calibration methods (bertkit.scoring).
+Nothing here runs a model; benchmarks/learning_curve.py runs the points and writes the README and plot.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from .scoring import compute_f1, cut_expected_gain, cut_max_f1
+from .threshold_curve import REPO, find_golds
+
+BOOTSTRAP = 200  # resamples of the calibration questions per point
+
+
+def _folder(d: dict, json_path: Path) -> Path:
+    out = d.get("output_dir") or ""
+    for p in ([Path(out)] if Path(out).is_absolute() else [REPO / out]) + [json_path.with_suffix("")]:
+        if (p / "null_odds.json").is_file():
+            return p
+    return json_path.with_suffix("")
+
+
+def _load(folder: Path, name: str) -> dict | None:
+    p = folder / f"{name}.json"
+    return json.loads(p.read_text()) if p.is_file() else None
+
+
+def _scored(odds: dict, nonnull: dict, golds: dict):
+    """(odds, answerable?, F1 of the best span) per question, in one fixed order."""
+    qs = sorted(odds)
+    has = [bool(golds[q][0]) for q in qs]
+    f1 = [max(compute_f1(g, nonnull[q]) for g in golds[q]) if h else 0.0 for q, h in zip(qs, has)]
+    return [float(odds[q]) for q in qs], has, f1
+
+
+def _f1_at(t: float, odds, has, f1) -> tuple[float, float]:
+    """(F1 %, HasAns F1 %) of questions answered where odds <= t."""
+    tot = sum(s if x <= t else 0.0 for x, h, s in zip(odds, has, f1) if h)
+    tot_all = tot + sum(1.0 for x, h in zip(odds, has) if not h and x > t)
+    n_has = sum(has)
+    return 100.0 * tot_all / len(odds), 100.0 * tot / n_has if n_has else 0.0
+
+
+def _max_f1_value(odds, has, f1) -> float:
+    order = sorted(range(len(odds)), key=lambda i: odds[i])
+    xs = [odds[i] for i in order]
+    cut, _ = cut_max_f1(xs, [has[i] for i in order], [f1[i] for i in order])
+    if cut < 0:
+        return xs[0] - 1.0
+    return xs[-1] + 1.0 if cut == len(xs) - 1 else (xs[cut] + xs[cut + 1]) / 2
+
+
+def _gain_value(odds, has, f1) -> float:
+    v = cut_expected_gain(odds, has, f1)
+    return _max_f1_value(odds, has, f1) if v is None else v  # as calibrate_threshold falls back
+
+
+def _stats(xs: list[float]) -> dict:
+    xs = sorted(xs)
+    mean = sum(xs) / len(xs)
+    sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
+    return {"mean": mean, "sd": sd, "p05": xs[int(0.05 * (len(xs) - 1))], "p95": xs[int(0.95 * (len(xs) - 1))]}
+
+
+def calibration_study(cal: tuple, ev: tuple, seed: int = 0, n: int = BOOTSTRAP) -> dict:
+    """Each method's threshold on the calibration questions and its eval F1; the same over bootstrap resamples."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, fn in (("max_f1", _max_f1_value), ("expected_gain", _gain_value)):
+        t = fn(*cal)
+        f1, has_f1 = _f1_at(t, *ev)
+        boot = []
+        for _ in range(n):
+            idx = rng.integers(0, len(cal[0]), len(cal[0]))
+            boot.append(_f1_at(fn(*([c[i] for i in idx] for c in cal)), *ev)[0])
+        out[name] = {"threshold": t, "f1": f1, "HasAns_f1": has_f1, "bootstrap_f1": _stats(boot)}
+        rng = np.random.default_rng(seed)  # both methods see the same resamples
+    return out
+
+
+def point(json_path, with_study: bool = True) -> dict:
+    """The figures of one learning-curve point (raises ValueError for a run that is not a finished point)."""
+    json_path = Path(json_path)
+    d = json.loads(json_path.read_text())
+    m, hp, t = d.get("metrics"), d.get("hyperparameters") or {}, d.get("timing") or {}
+    if not isinstance(m, dict) or "f1" not in m or not t.get("train_seconds"):
+        raise ValueError(f"{json_path}: not a finished training run (no metrics or no training time)")
+    tr = (d.get("data") or {}).get("train") or {}
+    epochs = hp.get("num_train_epochs") or 1.0
+    windows = tr.get("n_features", 0) * epochs
+    demo = d.get("demo") or {}
+    rt = d.get("runtime") or {}
+    rec = {"name": json_path.stem, "json": json_path.name, "launched_by": d.get("launched_by") or d.get("command"),
+           "seed": hp.get("seed"), "questions": tr.get("n_examples"), "unanswerable": tr.get("n_unanswerable"),
+           "windows_per_epoch": tr.get("n_features"), "epochs": epochs, "windows": round(windows),
+           "train_seconds": t["train_seconds"], "windows_per_second": windows / t["train_seconds"],
+           "cpu": (d.get("hardware") or {}).get("cpu_model") or (d.get("hardware") or {}).get("processor"),
+           "precision": rt.get("precision"), "learning_rate": hp.get("learning_rate"),
+           "unanswerable_cap": hp.get("max_train_unanswerable_fraction"),
+           "calibration_samples": hp.get("calibration_samples"), "calibration_method": hp.get("calibration_method"),
+           "threshold": (d.get("null_threshold") or {}).get("value"),
+           "f1": m["f1"], "HasAns_f1": m["HasAns_f1"], "NoAns_f1": m["NoAns_f1"], "best_f1": m.get("best_f1"),
+           "span_f1": m.get("nonnull_HasAns_f1"), "f1_at_0": m.get("f1_at_0"),
+           "no_answer_f1": 100.0 * m["NoAns_total"] / m["total"], "n_eval": m["total"],
+           "demo_best_span": demo.get("best_span"), "demo_answer": demo.get("answer"),
+           "demo_margin": demo.get("null_odds")}
+    rec["vs_no_answer"] = rec["f1"] - rec["no_answer_f1"]
+    if with_study:
+        rec["calibration_study"] = study(d, json_path)
+    return rec
+
+
+def study(d: dict, json_path: Path) -> dict | None:
+    """calibration_study from the point's files, or None with no calibration predictions (older runs)."""
+    folder = _folder(d, json_path)
+    files = {k: _load(folder, k) for k in ("null_odds", "nonnull_predictions", "calibration_null_odds",
+                                           "calibration_nonnull_predictions")}
+    if any(v is None for v in files.values()):
+        return None
+    ev_golds, _ = find_golds(d, files["null_odds"])
+    cal_golds, _ = find_golds({k: v for k, v in d.items() if k != "data"} | {"data": {
+        k: v for k, v in (d.get("data") or {}).items() if k != "eval"}}, files["calibration_null_odds"])
+    if ev_golds is None or cal_golds is None:
+        return None
+    return calibration_study(_scored(files["calibration_null_odds"], files["calibration_nonnull_predictions"], cal_golds),
+                             _scored(files["null_odds"], files["nonnull_predictions"], ev_golds))
+
+
+def read_points(folder) -> tuple[list[dict], list[tuple[str, str]]]:
+    """Every finished point in the folder, by training windows; (file, why) for the files that are not."""
+    points, skipped = [], []
+    for p in sorted(Path(folder).glob("*.json")):
+        try:
+            points.append(point(p))
+        except (ValueError, KeyError, TypeError, OSError) as e:
+            skipped.append((p.name, str(e).splitlines()[0][:200]))
+    return sorted(points, key=lambda r: (r["windows"], r["name"])), skipped
+
+
+def _n(v, nd=2):
+    return f"{v:.{nd}f}" if isinstance(v, (int, float)) and not isinstance(v, bool) else "–"
+
+
+def table(points: list[dict], link_prefix: str = "") -> str:
+    """Markdown: one row per point."""
+    head = ["point", "seed", "questions (unanswerable)", "epochs", "training windows", "training min (windows/s)",
+            "F1 at calibrated threshold", "vs \"no answer\"", "HasAns F1 there", "best F1 (oracle)", "span F1",
+            "F1 at 0", "calibration noise: F1 sd (max_f1 / expected_gain)", "F1 with expected_gain",
+            "demo best span / answer"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in points:
+        s = r.get("calibration_study") or {}
+        noise = (f"{_n(s['max_f1']['bootstrap_f1']['sd'])} / {_n(s['expected_gain']['bootstrap_f1']['sd'])}"
+                 if s else "–")
+        gain = _n(s["expected_gain"]["f1"]) if s else "–"
+        rows.append("| " + " | ".join([
+            f"[{r['name']}]({link_prefix}{r['json']})", str(r["seed"]), f"{r['questions']} ({r['unanswerable']})",
+            f"{r['epochs']:g}", str(r["windows"]), f"{r['train_seconds'] / 60:.1f} ({r['windows_per_second']:.2f})",
+            _n(r["f1"]), f"{r['vs_no_answer']:+.2f}", _n(r["HasAns_f1"]), _n(r["best_f1"]), _n(r["span_f1"]),
+            _n(r["f1_at_0"]), noise, gain, f"{r['demo_best_span']!r} / {r['demo_answer']!r}"]) + " |")
+    return "\n".join(rows)
+
+
+def plot(points: list[dict], path) -> Path:
+    """The curve (bertkit.plots.learning_curve): F1s against training windows, minutes on a second axis."""
+    from . import plots as P
+    rate = sum(r["windows"] for r in points) / sum(r["train_seconds"] for r in points)
+    cpu = sorted({str(r["cpu"]) for r in points})
+    return P.learning_curve(path, points, rate, f"SQuAD 2.0 dev-split, MiniLM, {points[0]['n_eval']} eval questions, "
+                            f"{', '.join(cpu)} (2 cores)")
+
+
+def summary_section(results_dir, draw: bool = True) -> list[str]:
+    """The learning-curve section of results/summary.md (empty without points): the plot and the table."""
+    folder = Path(results_dir) / "learning_curve"
+    points, _ = read_points(folder) if folder.is_dir() else ([], [])
+    if not points:
+        return []
+    out = ["## Learning curve of the laptop job", "",
+           "The default `scripts/finetune_subset.sh` pipeline at growing training budgets, one real run per point "
+           "([README](learning_curve/README.md), `python benchmarks/learning_curve.py`).", ""]
+    if draw:
+        png = plot(points, Path(results_dir) / "plots" / "learning_curve.png")
+        out += [f"![learning curve](plots/{png.name})", ""]
+    return out + [table(points, "learning_curve/"), ""]
