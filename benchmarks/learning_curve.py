@@ -27,15 +27,20 @@ from bertkit.report import REPO, write_text_atomic  # noqa: E402
 
 FOLDER = REPO / "results" / "learning_curve"
 FIXED = {"BASELINE": "0", "REPORT": "0"}  # the baseline is the same at every budget: the committed default run has it
-# name -> knobs of scripts/finetune_subset.sh. MAX_TRAIN_SAMPLES empty: every training question the cap keeps.
+# name -> (group, knobs of scripts/finetune_subset.sh). Groups: "curve", the default recipe at growing budgets
+# (the plot); "recipe", another recipe at the budget of a curve point; "seed", a point on another seed.
+# MAX_TRAIN_SAMPLES empty: every training question the unanswerable cap keeps.
+ALL = {"MAX_TRAIN_SAMPLES": ""}
 POINTS = {
-    "c20_3200q_quick": {"QUICK": "1"},                       # the ~10-minute job: 3,200 questions, one pass
-    "c20_all_e1": {"MAX_TRAIN_SAMPLES": "", "EPOCHS": "1"},  # every question the 20 % cap keeps, once
-    "c20_all_e1.4": {"MAX_TRAIN_SAMPLES": "", "EPOCHS": "1.4"},
-    "c20_all_e1.8": {"MAX_TRAIN_SAMPLES": "", "EPOCHS": "1.8"},
-    "c20_all_e2.6": {"MAX_TRAIN_SAMPLES": "", "EPOCHS": "2.6"},
-    "c20_all_e3.6": {"MAX_TRAIN_SAMPLES": "", "EPOCHS": "3.6"},
-    "c20_all_e5": {"MAX_TRAIN_SAMPLES": "", "EPOCHS": "5"},   # ~60 minutes of training on this machine
+    "c20_3200q_quick": ("curve", {"QUICK": "1"}),            # the ~10-minute job: 3,200 questions, one pass
+    "c20_all_e1": ("curve", {**ALL, "EPOCHS": "1"}),         # every question the 20 % cap keeps, once
+    "c20_all_e1.4": ("curve", {**ALL, "EPOCHS": "1.4"}),
+    "c20_all_e1.8": ("curve", {**ALL, "EPOCHS": "1.8"}),
+    "c20_all_e2.6": ("curve", {**ALL, "EPOCHS": "2.6"}),
+    "c20_all_e3.6": ("curve", {**ALL, "EPOCHS": "3.6"}),
+    "c20_all_e5": ("curve", {**ALL, "EPOCHS": "5"}),          # ~60 minutes of training on this machine
+    # recipes at ~9,900 training windows (c20_all_e1.8's budget)
+    "c33_all_e1.4": ("recipe", {**ALL, "UNANSWERABLE_FRACTION": "0.33", "EPOCHS": "1.4"}),
 }
 
 
@@ -54,7 +59,7 @@ def run(names: list[str]) -> int:
         if (FOLDER / f"{name}.json").exists():
             print(f"{name}: done ({FOLDER / name}.json), skipped")
             continue
-        env, line = command(name, POINTS[name])
+        env, line = command(name, POINTS[name][1])
         (FOLDER / name).mkdir(parents=True, exist_ok=True)
         log = FOLDER / name / "run.log"
         print(f"+ {line}  > {log.relative_to(REPO)}", flush=True)
@@ -109,9 +114,9 @@ def main(argv=None) -> int:
     sub.add_parser("report")
     a = p.parse_args(argv)
     if a.what == "list":
-        for name, knobs in POINTS.items():
+        for name, (group, knobs) in POINTS.items():
             done = "done" if (FOLDER / f"{name}.json").exists() else "to run"
-            print(f"{name:<24} {done:<7} {command(name, knobs)[1]}")
+            print(f"{name:<24} {group:<7} {done:<7} {command(name, knobs)[1]}")
         return 0
     return run(a.points) if a.what == "run" else report()
 
