@@ -81,23 +81,36 @@ def run(names: list[str]) -> int:
 def report() -> int:
     from bertkit import curve
     points, skipped = curve.read_points(FOLDER)
-    if not points:
-        print(f"error: no finished point in {FOLDER}; run: python benchmarks/learning_curve.py run", file=sys.stderr)
+    group = {name: g for name, (g, _) in POINTS.items()}
+    line = [p for p in points if group.get(p["name"]) == "curve"]
+    if not line:
+        print(f"error: no finished curve point in {FOLDER}; run: python benchmarks/learning_curve.py run",
+              file=sys.stderr)
         return 2
-    png = curve.plot(points, REPO / "results" / "plots" / "learning_curve.png")
+    png = curve.plot(line + [p for p in points if group.get(p["name"]) == "seed"],
+                     REPO / "results" / "plots" / "learning_curve.png")
+    others = {g: [p for p in points if group.get(p["name"]) == g] for g in ("recipe", "seed")}
+    unknown = [p for p in points if p["name"] not in group]
     lines = ["# Learning curve of the laptop job (`scripts/finetune_subset.sh`, MiniLM, 2 CPU cores)", "",
              "Written by `python benchmarks/learning_curve.py report` from the points' JSON and prediction files; "
              "every point is one real run, made by the command in its JSON's `launched_by` (`python "
              "benchmarks/learning_curve.py run <point>`). Protocol **dev-split** (train on dev articles 0–24, "
              "evaluate on 1,000 seeded questions of articles 25–34; not official SQuAD 2.0 numbers). Every point "
-             "holds out the same 400 calibration questions of its seed and chooses the no-answer threshold on them "
-             "(`max_f1` unless the row says otherwise).", "",
-             f"![learning curve](../plots/{png.name})", "", curve.table(points), "",
-             "Training windows: windows per epoch x epochs. Minutes and windows/s: the training step alone, on the "
-             "machine in the JSON (`hardware.cpu_model`). Calibration noise: the sd of the eval F1 over "
-             f"{curve.BOOTSTRAP} bootstrap resamples of the calibration questions, for the F1-maximising cut "
-             "(`max_f1`, the runs' own choice) and for `expected_gain`; *F1 with expected_gain*: the eval F1 at "
-             "the threshold `--calibration_method expected_gain` picks on the same calibration questions.", ""]
+             "holds out the 400 calibration questions of its seed (whole paragraphs of the training articles, never "
+             "trained on) and chooses the no-answer threshold on them (`max_f1` unless its row says otherwise).", "",
+             f"![learning curve](../plots/{png.name})", "", "## The default recipe at growing budgets", "",
+             curve.table(line), ""]
+    if others["recipe"]:
+        lines += ["## Other recipes at a curve point's budget", "", curve.table(others["recipe"]), ""]
+    if others["seed"]:
+        lines += ["## Other seeds", "", curve.table(others["seed"]), ""]
+    if unknown:
+        lines += ["## Runs not in benchmarks/learning_curve.py's list", "", curve.table(unknown), ""]
+    lines += ["Training windows: windows per epoch x epochs. Minutes and windows/s: the training step alone, on the "
+              "machine in the JSON (`hardware.cpu_model`). Calibration noise: the sd of the eval F1 over "
+              f"{curve.BOOTSTRAP} bootstrap resamples of the calibration questions, for the F1-maximising cut "
+              "(`max_f1`, the runs' own choice) and for `expected_gain`; *F1 with expected_gain*: the eval F1 at "
+              "the threshold `--calibration_method expected_gain` picks on the same calibration questions.", ""]
     if skipped:
         lines += ["Not (yet) points:", ""] + [f"- `{f}`: {why}" for f, why in skipped] + [""]
     write_text_atomic(FOLDER / "README.md", "\n".join(lines))

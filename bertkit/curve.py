@@ -178,16 +178,16 @@ def plot(points: list[dict], path) -> Path:
                             f"{', '.join(cpu)} (2 cores)")
 
 
-def summary_section(results_dir, draw: bool = True) -> list[str]:
-    """The learning-curve section of results/summary.md (empty without points): the plot and the table."""
+def summary_section(results_dir) -> list[str]:
+    """The learning-curve section of results/summary.md (empty without points): the plot that
+    benchmarks/learning_curve.py drew, and one row per point (runs of other recipes and seeds included)."""
     folder = Path(results_dir) / "learning_curve"
     points, _ = read_points(folder) if folder.is_dir() else ([], [])
     if not points:
         return []
     out = ["## Learning curve of the laptop job", "",
-           "The default `scripts/finetune_subset.sh` pipeline at growing training budgets, one real run per point "
-           "([README](learning_curve/README.md), `python benchmarks/learning_curve.py`).", ""]
-    if draw:
-        png = plot(points, Path(results_dir) / "plots" / "learning_curve.png")
-        out += [f"![learning curve](plots/{png.name})", ""]
+           "`scripts/finetune_subset.sh` at growing training budgets (and other recipes and seeds at some of them), "
+           "one real run per row ([README](learning_curve/README.md), `python benchmarks/learning_curve.py`).", ""]
+    if (Path(results_dir) / "plots" / "learning_curve.png").is_file():
+        out += ["![learning curve](plots/learning_curve.png)", ""]
     return out + [table(points, "learning_curve/"), ""]

@@ -488,7 +488,7 @@ def write_summary(results_dir, plots: bool = True) -> tuple[Path, list[Run], lis
                 make_plots(run, results_dir, P)
     try:  # the learning curve's points (results/learning_curve/): one section, never the end of the summary
         from .curve import summary_section
-        extra = summary_section(results_dir, draw=plots and not any(r == "plots/" for r, _ in skipped))
+        extra = summary_section(results_dir)
     except Exception as e:
         extra, _ = [], skipped.append(("learning_curve/", f"not summarised: {type(e).__name__}: {e}"[:300]))
     path = results_dir / "summary.md"
