@@ -278,8 +278,8 @@ CALIBRATION_FILES = ("calibration_null_odds", "calibration_nonnull_predictions")
 
 
 def calibrate(trainer, questions, data_args, out_dir=None) -> dict:
-    """Predict the held-out calibration questions; the threshold that maximises their F1. With out_dir, their
-    null odds and best spans are written there too, so the choice can be re-made or studied later."""
+    """Predict the held-out calibration questions and choose the threshold on them (--calibration_method). With
+    out_dir, their null odds and best spans are written there too, so the choice can be re-made or studied."""
     t0 = time.perf_counter()
     examples, features = questions["calibration"], questions["calibration_features"]
     _, _, odds, nonnull = predict_answers(trainer, examples, features, data_args, 0.0, prefix="calibration")

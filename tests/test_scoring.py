@@ -99,9 +99,9 @@ def _synthetic(n, seed, span_f1=0.7):
 
 def test_expected_gain_threshold_is_as_right_and_less_noisy_than_max_f1():
     """On 300 questions drawn 40 times from one model: both methods centre on the best cut for that model
-    (found on 200,000 questions), and the fitted one scatters less."""
+    (found on 50,000 questions), and the fitted one scatters less."""
     import numpy as np
-    truth = calibrate_threshold(*_synthetic(200_000, 999))["value"]
+    truth = calibrate_threshold(*_synthetic(50_000, 999))["value"]
     got = {m: [calibrate_threshold(*_synthetic(300, s), method=m)["value"] for s in range(40)]
            for m in ("max_f1", "expected_gain")}
     for m, v in got.items():
