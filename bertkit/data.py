@@ -242,21 +242,21 @@ def limit_questions(ds: Dataset, max_samples: int | None, seed: int, max_unanswe
     return ds.select(np.sort(order))  # file order: reproducible, and Trainer shuffles for training anyway
 
 
-def hold_out_contexts(contexts, n: int, seed: int) -> tuple[list[int], list[int]]:
-    """(n question indices to hold out, every index of their paragraphs): whole paragraphs drawn in a seeded
-    order until they hold n questions; the last one's other questions are held out too, unused, so that no
-    held-out question's context is ever trained on. Questions about a paragraph the model was trained on are
-    not like new ones: calibrated on them, the no-answer threshold came out ~2 below the eval questions' best."""
-    by_context: dict[str, list[int]] = {}
-    for i, c in enumerate(contexts):
-        by_context.setdefault(c, []).append(i)
-    groups = list(by_context.values())
+def hold_out_groups(keys, n: int, seed: int, whole: bool) -> tuple[list[int], list[int]]:
+    """(question indices to calibrate on, every index of their groups): whole groups (articles or paragraphs, one
+    key per question) drawn in a seeded order until they hold n questions. whole: calibrate on every question of
+    the drawn groups; else on n of them (the last group's others are held out too, unused). Either way none of
+    the drawn groups' questions is trained on."""
+    by_key: dict[str, list[int]] = {}
+    for i, k in enumerate(keys):
+        by_key.setdefault(k, []).append(i)
+    groups = list(by_key.values())
     picked: list[int] = []
     for g in np.random.default_rng([seed, 1]).permutation(len(groups)):
         if len(picked) >= n:
             break
         picked += groups[g]
-    return sorted(picked[:n]), sorted(picked)
+    return sorted(picked if whole else picked[:n]), sorted(picked)
 
 
 def counts(ds: Dataset) -> dict:

@@ -42,8 +42,9 @@ RUN_NAME="${RUN_NAME:-squad_full_$(date +%Y%m%d_%H%M%S)}"
 OUTPUT_DIR="${OUTPUT_DIR:-results/$RUN_NAME}"
 BASELINE_DIR="${BASELINE_DIR:-${OUTPUT_DIR}_baseline}"
 EXTRA_ARGS="${EXTRA_ARGS:-}"                # more run_squad.py flags, e.g. "--max_steps 100"
-THRESHOLD="${THRESHOLD:-auto}"              # no-answer threshold: auto = the F1-best value on CALIBRATION_SAMPLES
+THRESHOLD="${THRESHOLD:-auto}"              # no-answer threshold: auto = the F1-best value on CALIBRATION_SAMPLES+
 CALIBRATION_SAMPLES="${CALIBRATION_SAMPLES:-2000}"   # training questions held out of training (saved with the model)
+CALIBRATION_UNIT="${CALIBRATION_UNIT:-article}"      # held out whole: article (every question of them) | paragraph
 source scripts/launch_common.sh
 need_data "${DATA_ITEMS[@]}"               # DATASET=dev-split / official: fetched and verified if missing
 
@@ -64,7 +65,8 @@ TRAIN=(--do_train --do_eval --num_train_epochs "$EPOCHS" --learning_rate "$LR" -
        --save_strategy steps --save_steps "$SAVE_STEPS" --save_total_limit 2 --logging_steps "$LOGGING_STEPS"
        --disable_tqdm true)
 if [ -n "$MAX_TRAIN_SAMPLES" ]; then TRAIN+=(--max_train_samples "$MAX_TRAIN_SAMPLES"); fi
-TRAIN+=(--null_score_diff_threshold "$THRESHOLD" --calibration_samples "$CALIBRATION_SAMPLES" "${RESUME_ARGS[@]}")
+TRAIN+=(--null_score_diff_threshold "$THRESHOLD" --calibration_samples "$CALIBRATION_SAMPLES"
+       --calibration_unit "$CALIBRATION_UNIT" "${RESUME_ARGS[@]}")
 # shellcheck disable=SC2206  # EXTRA_ARGS is split into flags on purpose
 run "${LAUNCH[@]}" run_squad.py "${COMMON[@]}" "${SPEED_ARGS[@]}" "${TRAIN[@]}" "${BASELINE_ARGS[@]}" $EXTRA_ARGS \
     --output_dir "$OUTPUT_DIR" --results_file "$OUTPUT_DIR.json"

@@ -17,20 +17,25 @@ def test_calibration_questions_are_never_trained_on_and_do_not_move(dev_file, tm
     small = questions(dev_file, tmp_path, calibration_samples=400, max_train_samples=3200,
                       max_train_unanswerable_fraction=0.2)
     cal, tr, ev = (set(full[k]["id"]) for k in ("calibration", "train", "validation"))
-    assert len(cal) == 400 and not cal & tr and not cal & ev
+    assert len(cal) >= 400 and not cal & tr and not cal & ev and len(cal) + len(tr) == 8017
     lo, hi = DEV_SPLIT["train_articles"]
     assert all(lo <= a <= hi for a in full["calibration"]["article_index"])  # from the training side
-    # whole paragraphs are held out: no calibration question's context is trained on (the eval ones are new too)
-    assert not set(full["calibration"]["context"]) & set(full["train"]["context"])
-    assert not set(full["calibration"]["context"]) & set(small["train"]["context"])
-    held = len(questions(dev_file, tmp_path, calibration_samples=1)["calibration"])
-    assert held == 1 and len(cal) + len(tr) <= 8017 and 8017 - len(cal) - len(tr) < 40  # the last paragraph's rest
+    # whole articles are held out: no calibration article is trained on (the eval articles are new too)
+    arts = set(full["calibration"]["article_index"])
+    assert not arts & set(full["train"]["article_index"]) and not arts & set(small["train"]["article_index"])
     # the training subset is drawn after the hold-out: the same calibration set, and none of it trained on
     assert set(small["calibration"]["id"]) == cal and not cal & set(small["train"]["id"])
     assert len(small["train"]) == 3200
     # its answerable share is the training side's own (about half), not the capped training share
     n_ans = sum(1 for a in full["calibration"]["answers"] if a["text"])
-    assert 0.35 < n_ans / 400 < 0.65
+    assert 0.35 < n_ans / len(cal) < 0.65
+
+
+def test_calibration_by_paragraph_holds_out_whole_paragraphs(dev_file, tmp_path):
+    full = questions(dev_file, tmp_path, calibration_samples=400, calibration_unit="paragraph")
+    assert len(full["calibration"]) == 400
+    assert not set(full["calibration"]["context"]) & set(full["train"]["context"])
+    assert 8017 - 400 - len(full["train"]) < 40  # the last paragraph's other questions: held out, unused
 
 
 def test_too_many_calibration_questions_is_one_clear_error(dev_file, tmp_path):

@@ -110,7 +110,7 @@ def test_two_process_squad_eval_equals_one_process(squad_full_run, tiny_model_di
                "--per_device_eval_batch_size", 8, "--output_dir", out, "--results_file", f"{out}.json",
                "--null_score_diff_threshold", thr)
     two = read(d / "ft.json")["null_threshold"]
-    assert two["method"] == "calibrated" and two["calibration"]["n_questions"] == 30
+    assert two["method"] == "calibrated" and two["calibration"]["n_questions"] >= 30  # whole articles
     assert read(d / "one.json")["null_threshold"] == {**read(d / "ft" / "qa_threshold.json"), "method": "saved",
                                                       "file": "qa_threshold.json"}
     for two, one in ((d / "ft", d / "one"), (d / "ft_baseline", d / "one_base")):

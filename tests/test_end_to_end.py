@@ -87,8 +87,9 @@ def test_metrics_recompute_from_written_predictions(runs, dev_file):
 def test_calibrated_threshold_is_recorded_saved_and_used(runs, common, tmp_path):
     r = json.loads((runs / "ft.json").read_text())
     t = r["null_threshold"]
-    assert t["method"] == "calibrated" and t["calibration"]["n_questions"] == 20
-    assert r["data"]["calibration"]["n_examples"] == 20 and r["timing"]["calibration_seconds"] > 0
+    n = t["calibration"]["n_questions"]
+    assert t["method"] == "calibrated" and n >= 20 and r["data"]["calibration"]["unit"] == "article"  # whole ones
+    assert r["data"]["calibration"]["n_examples"] == n and r["timing"]["calibration_seconds"] > 0
     saved = json.loads((runs / "ft" / "qa_threshold.json").read_text())
     assert saved["value"] == t["value"] and saved["calibration"]["ids_sha256"] == r["data"]["calibration"]["ids_sha256"]
     # ask.py uses the saved threshold by default, and says so; --threshold overrides it
