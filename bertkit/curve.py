@@ -113,8 +113,21 @@ def point(json_path, with_study: bool = True) -> dict:
            "demo_best_span": demo.get("best_span"), "demo_answer": demo.get("answer"),
            "demo_margin": demo.get("null_odds")}
     rec["vs_no_answer"] = rec["f1"] - rec["no_answer_f1"]
-    if with_study:
-        rec["calibration_study"] = study(d, json_path)
+    rec["calibration_study"] = study(d, json_path) if with_study else None
+    # Both methods, whichever the run used: calibration does not touch training, so the other method's figures
+    # (from the same calibration predictions) are exactly what that run would have reported with it.
+    for method in ("max_f1", "expected_gain"):
+        s = (rec["calibration_study"] or {}).get(method)
+        own = method == (rec["calibration_method"] or "max_f1")
+        if s is None and not own:
+            continue
+        t = s["threshold"] if s else rec["threshold"]
+        answered = rec["demo_margin"] is not None and rec["demo_margin"] <= t
+        rec[method] = {"threshold": t, "f1": s["f1"] if s else rec["f1"],
+                       "HasAns_f1": s["HasAns_f1"] if s else rec["HasAns_f1"],
+                       "noise_sd": s["bootstrap_f1"]["sd"] if s else None,
+                       "demo_answer": (rec["demo_best_span"] if answered else "") if s else rec["demo_answer"]}
+        rec[method]["vs_no_answer"] = rec[method]["f1"] - rec["no_answer_f1"]
     return rec
 
 
@@ -149,23 +162,28 @@ def _n(v, nd=2):
     return f"{v:.{nd}f}" if isinstance(v, (int, float)) and not isinstance(v, bool) else "–"
 
 
+PRIMARY = "expected_gain"  # the default --calibration_method: the curve's F1 "at the calibrated threshold"
+
+
+def _m(r, key):
+    return (r.get(PRIMARY) or {}).get(key)
+
+
 def table(points: list[dict], link_prefix: str = "") -> str:
-    """Markdown: one row per point."""
+    """Markdown: one row per point; F1 / HasAns F1 / demo at the threshold PRIMARY calibrates (max_f1's F1 beside)."""
     head = ["point", "seed", "questions (unanswerable)", "epochs", "training windows", "training min (windows/s)",
-            "F1 at calibrated threshold", "vs \"no answer\"", "HasAns F1 there", "best F1 (oracle)", "span F1",
-            "F1 at 0", "calibration noise: F1 sd (max_f1 / expected_gain)", "F1 with expected_gain",
+            f"F1 at the calibrated threshold ({PRIMARY}; max_f1)", "vs \"no answer\"", "HasAns F1 there",
+            "best F1 (oracle)", "span F1", "F1 at 0", "calibration noise: F1 sd", "\"no answer\" F1",
             "demo best span / answer"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in points:
-        s = r.get("calibration_study") or {}
-        noise = (f"{_n(s['max_f1']['bootstrap_f1']['sd'])} / {_n(s['expected_gain']['bootstrap_f1']['sd'])}"
-                 if s else "–")
-        gain = _n(s["expected_gain"]["f1"]) if s else "–"
+        other = (r.get("max_f1") or {}).get("f1")
         rows.append("| " + " | ".join([
             f"[{r['name']}]({link_prefix}{r['json']})", str(r["seed"]), f"{r['questions']} ({r['unanswerable']})",
             f"{r['epochs']:g}", str(r["windows"]), f"{r['train_seconds'] / 60:.1f} ({r['windows_per_second']:.2f})",
-            _n(r["f1"]), f"{r['vs_no_answer']:+.2f}", _n(r["HasAns_f1"]), _n(r["best_f1"]), _n(r["span_f1"]),
-            _n(r["f1_at_0"]), noise, gain, f"{r['demo_best_span']!r} / {r['demo_answer']!r}"]) + " |")
+            f"{_n(_m(r, 'f1'))} ({_n(other)})", f"{_m(r, 'vs_no_answer'):+.2f}" if _m(r, "f1") is not None else "–",
+            _n(_m(r, "HasAns_f1")), _n(r["best_f1"]), _n(r["span_f1"]), _n(r["f1_at_0"]), _n(_m(r, "noise_sd")),
+            _n(r["no_answer_f1"]), f"{r['demo_best_span']!r} / {_m(r, 'demo_answer')!r}"]) + " |")
     return "\n".join(rows)
 
 
@@ -174,8 +192,9 @@ def plot(points: list[dict], path) -> Path:
     from . import plots as P
     rate = sum(r["windows"] for r in points) / sum(r["train_seconds"] for r in points)
     cpu = sorted({str(r["cpu"]) for r in points})
-    return P.learning_curve(path, points, rate, f"SQuAD 2.0 dev-split, MiniLM, {points[0]['n_eval']} eval questions, "
-                            f"{', '.join(cpu)} (2 cores)")
+    shown = [{**r, "calibrated": r.get(PRIMARY) or {"f1": r["f1"], "HasAns_f1": r["HasAns_f1"]}} for r in points]
+    return P.learning_curve(path, shown, rate, f"SQuAD 2.0 dev-split, MiniLM, {points[0]['n_eval']} eval questions, "
+                            f"threshold calibrated by {PRIMARY}\ntraining on {', '.join(cpu)} (2 cores)")
 
 
 def summary_section(results_dir) -> list[str]:

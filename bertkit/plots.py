@@ -146,8 +146,9 @@ def ratios(path, names, values, details, title):
 
 def learning_curve(path, points, rate, title):
     """F1s of the learning-curve points against training windows, with minutes of training (at `rate`
-    windows/s, this machine's) on a second axis. The first seed's points are joined by lines; other seeds'
-    are hollow markers; "no answer" everywhere (the first seed's eval questions) is the dashed line."""
+    windows/s, this machine's) on a second axis. Each point: {"seed", "windows", "best_f1", "span_f1",
+    "no_answer_f1", "calibrated": {"f1", "HasAns_f1", "noise_sd"}}. The first seed's points are joined by lines;
+    other seeds' are hollow markers; "no answer" everywhere (the first seed's eval questions) is the dashed line."""
     fig, ax = _figure()
     seeds = []
     for p in points:
@@ -155,18 +156,19 @@ def learning_curve(path, points, rate, title):
             seeds.append(p["seed"])
     series = [("f1", "F1 at the calibrated threshold", AFTER), ("HasAns_f1", "HasAns F1 there", "#9467bd"),
               ("best_f1", "best F1 (oracle)", "#2ca02c"), ("span_f1", "span F1 (answerable)", "#ff7f0e")]
+    get = {"f1": lambda p: p["calibrated"]["f1"], "HasAns_f1": lambda p: p["calibrated"]["HasAns_f1"],
+           "best_f1": lambda p: p["best_f1"], "span_f1": lambda p: p["span_f1"]}
+    main = sorted((p for p in points if p["seed"] == seeds[0]), key=lambda p: p["windows"])
+    others = [p for p in points if p["seed"] != seeds[0]]
     for key, label, color in series:
-        main = sorted((p for p in points if p["seed"] == seeds[0]), key=lambda p: p["windows"])
-        xs, ys = [p["windows"] for p in main], [p[key] for p in main]
+        xs, ys = [p["windows"] for p in main], [get[key](p) for p in main]
         if key == "f1":  # the calibration's noise: one bootstrap sd of the F1 its threshold gives
-            err = [((p.get("calibration_study") or {}).get("max_f1") or {}).get("bootstrap_f1", {}).get("sd", 0.0)
-                   for p in main]
-            ax.errorbar(xs, ys, yerr=err, marker="o", color=color, label=label, capsize=3)
+            ax.errorbar(xs, ys, yerr=[p["calibrated"].get("noise_sd") or 0.0 for p in main], marker="o",
+                        color=color, label=label, capsize=3)
         else:
             ax.plot(xs, ys, marker="o", color=color, label=label)
-        others = [p for p in points if p["seed"] != seeds[0]]
         if others:
-            ax.scatter([p["windows"] for p in others], [p[key] for p in others], facecolors="none",
+            ax.scatter([p["windows"] for p in others], [get[key](p) for p in others], facecolors="none",
                        edgecolors=color, zorder=3)
     ref = next(p["no_answer_f1"] for p in points if p["seed"] == seeds[0])
     ax.axhline(ref, color=REF, linestyle="--", linewidth=1.2, label=f'"no answer" everywhere ({ref:.1f})')

@@ -50,7 +50,7 @@ BATCH="${BATCH:-16}"
 THRESHOLD="${THRESHOLD:-auto}"           # no-answer threshold: auto = calibrated on held-out training questions
 CALIBRATION_SAMPLES="${CALIBRATION_SAMPLES:-400}"
 CALIBRATION_UNIT="${CALIBRATION_UNIT:-article}"      # held out whole: article (the eval articles are new too) | paragraph
-CALIBRATION_METHOD="${CALIBRATION_METHOD:-max_f1}"   # max_f1 | expected_gain (bertkit/scoring.py)
+CALIBRATION_METHOD="${CALIBRATION_METHOD:-expected_gain}"   # expected_gain | max_f1 (bertkit/scoring.py)
 EXTRA_ARGS="${EXTRA_ARGS:-}"             # more run_squad.py flags, e.g. EXTRA_ARGS="--freeze_word_embeddings true"
 BASELINE="${BASELINE:-1}"                # 0: skip the before-training evaluation (recipe search)
 REPORT="${REPORT:-1}"                    # 0: no results/summary.md and plots at the end

@@ -202,12 +202,16 @@ def test_learning_curve_point_recomputes_the_run(runs, tmp_path):
     r = json.loads((runs / "ft.json").read_text())
     assert all((runs / "ft" / f"{n}.json").is_file() for n in ("calibration_null_odds", "calibration_nonnull_predictions"))
     pt = curve.point(runs / "ft.json")
-    study = pt["calibration_study"]
-    assert study["max_f1"]["threshold"] == pytest.approx(r["null_threshold"]["value"])
-    assert study["max_f1"]["f1"] == pytest.approx(r["metrics"]["f1"]) and pt["f1"] == r["metrics"]["f1"]
-    assert study["max_f1"]["HasAns_f1"] == pytest.approx(r["metrics"]["HasAns_f1"])
+    method = r["hyperparameters"]["calibration_method"]
+    assert method == "expected_gain" and set(pt["calibration_study"]) == {"max_f1", "expected_gain"}
+    for m in ("max_f1", "expected_gain"):  # both methods' thresholds re-chosen, and the run's own is its threshold
+        assert pt[m]["threshold"] == pt["calibration_study"][m]["threshold"]
+    assert pt[method]["threshold"] == pytest.approx(r["null_threshold"]["value"])
+    assert pt[method]["f1"] == pytest.approx(r["metrics"]["f1"]) and pt["f1"] == r["metrics"]["f1"]
+    assert pt[method]["HasAns_f1"] == pytest.approx(r["metrics"]["HasAns_f1"])
+    assert pt[method]["demo_answer"] == r["demo"]["answer"]
     assert pt["windows"] == round(r["data"]["train"]["n_features"] * 2) and pt["train_seconds"] > 0
-    boot = study["max_f1"]["bootstrap_f1"]
+    boot = pt["calibration_study"][method]["bootstrap_f1"]
     assert boot["p05"] <= boot["mean"] <= boot["p95"] and boot["sd"] >= 0
     png = curve.plot([pt], tmp_path / "curve.png")
     from PIL import Image
