@@ -86,7 +86,9 @@ def test_full_script_prints_its_command_and_records_the_launch(squad_full_run):
     rt = r["runtime"]
     assert (rt["world_size"], rt["distributed_type"], rt["global_train_batch_size"]) == (2, "MULTI_CPU", 8)
     assert rt["launch"].startswith("accelerate launch --config_file " + CPU_CONFIG)
-    assert rt["precision"] == "fp32" and rt["attn_implementation"] == "sdpa" and rt["train_sampling_strategy"] == "group_by_length"
+    # --precision auto on a CPU: bf16 training where the CPU has it in hardware (CI's may or may not), else fp32
+    assert rt["precision"] == ("bf16" if rt["cpu_native_bf16"] else "fp32") and rt["prediction_precision"] == "fp32"
+    assert rt["attn_implementation"] == "sdpa" and rt["train_sampling_strategy"] == "group_by_length"
     assert r["launched_by"] == "bash scripts/finetune_full.sh"
     assert r["data"]["train"]["n_examples"] == 40 and r["metrics"]["total"] == 37 == len(read(d / "ft" / "predictions.json"))
     assert r["baseline_metrics"] is not None and r["loss_log"]
