@@ -318,6 +318,11 @@ def _plot_squad(P, run: Run, folder: Path, results_dir: Path):
     from .threshold_curve import run_curve, value_at
     curve, why = run_curve(d, results_dir)
     if curve is None:
+        kept = folder / "threshold.png"
+        if kept.is_file():  # drawn where the predictions were (a committed plot of a run whose folder git skips)
+            run.notes.append(f"threshold plot not redrawn ({why}): the one drawn earlier is kept")
+            yield "F1 and EM vs the no-answer threshold", kept
+            return
         run.notes.append(f"threshold plot skipped: {why}")
         return
     # the curve's own best (the official search reports 0.0 as best_f1_thresh when answering nothing wins)

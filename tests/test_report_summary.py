@@ -170,6 +170,24 @@ def test_each_plot_is_a_png_of_the_expected_size_and_linked(made):
     assert all(v == {"speedup.png"} for k, v in by_name.items() if k.startswith("benchmarks/"))
 
 
+def test_a_committed_threshold_plot_survives_a_clone_without_the_predictions(tmp_path):
+    # git keeps results/plots/ but not every run's prediction folder: redrawing elsewhere must not delete the plot
+    from bertkit import plots
+    res = tmp_path / "results"
+    res.mkdir()
+    (res / "squad_old_20250101_000000.json").write_text(json.dumps(OLD))
+    kept = res / "plots" / "squad_old_20250101_000000" / "threshold.png"
+    kept.parent.mkdir(parents=True)
+    plots.before_after(kept, ["F1"], None, [1.0], "drawn where the predictions were\nrun", 49.8, "ref")
+    before = kept.read_bytes()
+    path, runs, _ = summary.write_summary(res)
+    assert kept.read_bytes() == before
+    run = runs[0]
+    assert "plots/squad_old_20250101_000000/threshold.png" in [p for _, p in run.plots]
+    assert any("not redrawn" in n and "kept" in n for n in run.notes)
+    assert 'src="plots/squad_old_20250101_000000/threshold.png"' in path.read_text(encoding="utf-8")
+
+
 def test_plots_are_byte_identical_when_redrawn(tmp_path):
     from bertkit import plots
     a = plots.before_after(tmp_path / "a.png", ["EM", "F1"], [1.0, 2.0], [30.0, 35.5], "t\nrun", 49.8, "ref")
