@@ -20,7 +20,7 @@ export BERTKIT_LAUNCHER="${BERTKIT_LAUNCHER:-bash scripts/$(basename "$0")}"
 if [ "$QUICK" = 1 ]; then JOB_MINUTES="${JOB_MINUTES:-8}"; else JOB_MINUTES="${JOB_MINUTES:-26}"; fi  # MiniLM's training here
 if [ "$QUICK" != 1 ] && [ -z "${MODEL:-}" ]; then  # the time, before the user waits for it (measured: README, "Results")
   echo "the default job: ~$JOB_MINUTES min of MiniLM training on 2 cores with bf16 in hardware (AVX512-BF16/AMX, ~8.5" \
-       "windows/s), ~45 min without (~5 windows/s), plus ~3 min of evaluation; QUICK=1 is ~10 min but does not answer"
+       "windows/s), ~45 min without (~5 windows/s), plus ~2 min of evaluation and reports; QUICK=1 is ~10 min but does not answer"
 fi
 source scripts/laptop_model.sh           # MODEL, MODEL_KIND; says which model and why
 source scripts/squad_common.sh           # DATA_ITEMS: the data it needs (the dev file)
