@@ -17,7 +17,7 @@ from bertkit.errors import UserError, exit_on_user_error
 from bertkit.inference import DEMO, answer, describe
 from bertkit.modeling import load_qa_model, resolve_model
 from bertkit.scoring import abstain_note
-from bertkit.squad import THRESHOLD_FILE, saved_threshold
+from bertkit.squad import THRESHOLD_FILE, check_model_fits, check_room, saved_threshold
 
 
 def main():
@@ -31,6 +31,9 @@ def main():
                    help="null_score_diff_threshold (default: the model folder's qa_threshold.json, else 0.0)")
     p.add_argument("--max_seq_length", type=int, default=384)
     p.add_argument("--doc_stride", type=int, default=128)
+    p.add_argument("--max_query_length", type=int, default=64, help="question tokens kept (default 64)")
+    p.add_argument("--attn_implementation", default="auto",
+                   help="attention kernel: auto (what the model supports: sdpa, else eager), sdpa or eager")
     p.add_argument("--json", action="store_true", help="print the full result (with n-best) as JSON")
     a = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -41,11 +44,7 @@ def main():
         context = a.context if a.context is not None else DEMO["context"]
     if not a.question.strip():
         raise UserError("the question is empty; pass --question '...'")
-    room = a.max_seq_length - 64 - 3  # the question may take up to 64 tokens, plus 3 special tokens
-    if room < 8 or not 0 <= a.doc_stride < room:
-        raise UserError(f"--max_seq_length {a.max_seq_length} / --doc_stride {a.doc_stride}: a window needs room "
-                        f"for a 64-token question and some context, and the stride must be below that room "
-                        "(defaults 384 / 128)")
+    check_room(a, 3)  # before the model loads: BERT's 3 special tokens, the fewest (checked again after)
     model_path = resolve_model(a.model)
     if not context.strip():  # nothing to find an answer in: say so rather than run the model on nothing
         r = {"question": a.question, "context": context, "answer": "", "best_span": None,
@@ -58,8 +57,10 @@ def main():
         threshold = ({"value": saved["value"], "source": f"{Path(model_path) / THRESHOLD_FILE} ({saved.get('method')})"}
                      if saved else {"value": 0.0, "source": "default (the model folder has no qa_threshold.json)"})
     note = abstain_note(saved)  # the model's own calibration found it cannot tell: say so, whatever --threshold
-    tok, model = load_qa_model(model_path, seed=0)  # fp32 on the CPU, whatever the checkpoint's dtype
-    r = answer(model, tok, [a.question], [context], a.max_seq_length, a.doc_stride,
+    # fp32 on the CPU, whatever the checkpoint's dtype
+    tok, model = load_qa_model(model_path, seed=0, attn_implementation=a.attn_implementation)
+    check_model_fits(a, model, tok)  # the real position limit and the tokenizer's special tokens per pair
+    r = answer(model, tok, [a.question], [context], a.max_seq_length, a.doc_stride, a.max_query_length,
                null_score_diff_threshold=threshold["value"])[0]
     r["threshold"] = threshold
     if note:

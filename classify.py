@@ -12,7 +12,7 @@ import torch
 from bertkit.data import read_text
 from bertkit.errors import UserError, exit_on_user_error
 from bertkit.imdb import encode
-from bertkit.modeling import load_classifier, resolve_model
+from bertkit.modeling import check_length, load_classifier, resolve_model
 
 
 def main():
@@ -23,6 +23,8 @@ def main():
     g.add_argument("--text_file")
     p.add_argument("--max_seq_length", type=int, default=256)
     p.add_argument("--truncation", default="head_tail", choices=["head", "head_tail"])
+    p.add_argument("--attn_implementation", default="auto",
+                   help="attention kernel: auto (what the model supports: sdpa, else eager), sdpa or eager")
     a = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
     text = read_text(a.text_file, "--text_file") if a.text_file else a.text  # UTF-8; clear errors for bad files
@@ -31,7 +33,8 @@ def main():
     if a.max_seq_length < 8:
         raise UserError(f"--max_seq_length {a.max_seq_length}: give at least 8 tokens (256 is the default)")
     # fp32 on the CPU whatever dtype the checkpoint was saved in (bf16 matmuls are slow and lossy on CPUs)
-    tok, model = load_classifier(resolve_model(a.model), seed=0)
+    tok, model = load_classifier(resolve_model(a.model), seed=0, attn_implementation=a.attn_implementation)
+    check_length(a.max_seq_length, model)
     model.eval()
     enc = encode({"text": [text]}, tok, a.max_seq_length, a.truncation)
     with torch.no_grad():

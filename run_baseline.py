@@ -39,8 +39,9 @@ def main():
     model_path = resolve_model(model_args.model_name_or_path)
     tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code,
                                      model_args.attn_implementation, model_args.model_dtype)
-    S.check_model_fits(data_args, model)
-    model_info = optional("model provenance", model_provenance, model_path, model, default={"name_or_path": model_path})
+    S.check_model_fits(data_args, model, tokenizer)
+    model_info = optional("model provenance", model_provenance, model_path, model, tokenizer,
+                          default={"name_or_path": model_path})
     optional("banner", run_banner_for, training_args, model_info, model_path, S.describe_data(questions, data_args),
              threshold=str(data_args.null_score_diff_threshold))
     _, examples, feats, data_prov, t_pre = S.load_features(data_args, tokenizer, training_args, questions)

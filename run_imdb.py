@@ -24,7 +24,7 @@ from transformers import HfArgumentParser, Trainer, TrainingArguments
 
 from bertkit import imdb as I
 from bertkit.errors import UserError, exit_on_user_error
-from bertkit.modeling import ModelArguments, load_classifier, model_provenance, resolve_model
+from bertkit.modeling import ModelArguments, check_length, load_classifier, model_provenance, resolve_model
 from bertkit.progress import Progress, ProgressCallback, install, run_banner_for
 from bertkit.report import (REPO, OptionalSteps, provenance, relpath, write_essentials, write_json_atomic,
                             write_text_atomic)
@@ -179,7 +179,8 @@ def main():
     model_path = resolve_model(model_args.model_name_or_path)
     tok, model = load_classifier(model_path, training_args.seed, 2, I.ID2LABEL, model_args.trust_remote_code,
                                  model_args.attn_implementation, model_args.model_dtype)
-    model_info = optional("model provenance", model_provenance, model_path, model, default={"name_or_path": model_path})
+    check_length(data_args.max_seq_length, model)
+    model_info = optional("model provenance", model_provenance, model_path, model, tok, default={"name_or_path": model_path})
     optional("banner", banner, model_info, model_path, data_args, data_prov, training_args)
     show = training_args.local_process_index == 0  # one process per machine prints progress
     t0 = time.perf_counter()

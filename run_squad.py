@@ -68,7 +68,7 @@ def main():
             threshold = {**saved, "method": "saved", "file": S.THRESHOLD_FILE}
     need_calibration = threshold is None  # auto: calibrate (and, after training, save) even without --do_eval
     questions = S.load_questions(data_args, training_args, need_train=training_args.do_train,
-                                 need_calibration=need_calibration)
+                                 need_calibration=need_calibration, need_eval=training_args.do_eval)
     if need_calibration and questions["calibration"] is None:
         raise UserError("--null_score_diff_threshold auto needs training-side questions to calibrate on (--train_file, "
                         "--dataset_name or --protocol dev-split), or a model folder with a saved qa_threshold.json; "
@@ -76,8 +76,9 @@ def main():
     model_path = resolve_model(model_args.model_name_or_path)
     tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code,
                                      model_args.attn_implementation, model_args.model_dtype)
-    S.check_model_fits(data_args, model)
-    model_info = optional("model provenance", model_provenance, model_path, model, default={"name_or_path": model_path})
+    S.check_model_fits(data_args, model, tokenizer)
+    model_info = optional("model provenance", model_provenance, model_path, model, tokenizer,
+                          default={"name_or_path": model_path})
     optional("banner", run_banner_for, training_args, model_info, model_path, S.describe_data(questions, data_args),
              threshold=str(data_args.null_score_diff_threshold))
     train_feats, eval_examples, eval_feats, data_prov, t_pre = S.load_features(data_args, tokenizer, training_args,
@@ -85,7 +86,7 @@ def main():
     train_feats, training_args, order = S.order_training(train_feats, data_args, training_args, questions["seed"])
     if order:
         data_prov["train"]["order"] = order
-    if baseline and baseline["data"]["eval"]["ids_sha256"] != data_prov["eval"]["ids_sha256"]:
+    if baseline and baseline["data"]["eval"]["ids_sha256"] != data_prov.get("eval", {}).get("ids_sha256"):
         raise UserError(f"{data_args.baseline_results} was scored on other eval questions; rerun the baseline "
                         "with the same data flags and seed")
 

@@ -265,8 +265,9 @@ def counts(ds: Dataset) -> dict:
 
 
 def load_squad(dataset_name=None, dataset_config_name=None, train_file=None, validation_file=None,
-               protocol=None, need_train=True, skip_bad_answers=False):
-    """Return ({'train': Dataset|None, 'validation': Dataset}, provenance dict)."""
+               protocol=None, need_train=True, skip_bad_answers=False, need_eval=True):
+    """Return ({'train': Dataset|None, 'validation': Dataset|None}, provenance dict). Without need_eval a
+    --train_file alone is enough (train now, evaluate the saved model later)."""
     for flag, path in (("--train_file", train_file), ("--validation_file", validation_file)):
         if path and not Path(path).is_file():
             read_text(path, flag)  # raises the one-line error: missing, or a folder
@@ -301,17 +302,19 @@ def load_squad(dataset_name=None, dataset_config_name=None, train_file=None, val
     else:
         if need_train and not train_file:
             raise UserError("training needs data: pass --train_file, --dataset_name squad_v2, or --protocol dev-split")
-        if not validation_file:
-            raise UserError("evaluation needs --validation_file (or --dataset_name / --protocol dev-split)")
+        if not validation_file and need_eval:
+            raise UserError("evaluation needs --validation_file (or --dataset_name / --protocol dev-split); to train "
+                            "only, drop --do_eval")
         splits = {"train": squad_file_dataset(train_file, skip_bad_answers, "--train_file", info_t) if need_train else None,
-                  "validation": squad_file_dataset(validation_file, skip_bad_answers, "--validation_file", info_v)}
-        if splits["train"] is not None:
+                  "validation": squad_file_dataset(validation_file, skip_bad_answers, "--validation_file", info_v)
+                  if validation_file else None}
+        if splits["train"] is not None and splits["validation"] is not None:
             both = set(splits["train"]["id"]) & set(splits["validation"]["id"])
             if both:
                 raise UserError(f"{len(both)} question id(s) are in both --train_file {train_file} and "
                                 f"--validation_file {validation_file} (e.g. {sorted(both)[0]!r}): the evaluation would "
                                 "score questions the model trained on; remove them from one file")
-        official = (len(splits["validation"]) == OFFICIAL_QUESTIONS["validation"] and
+        official = (splits["validation"] is not None and len(splits["validation"]) == OFFICIAL_QUESTIONS["validation"] and
                     (splits["train"] is None or len(splits["train"]) == OFFICIAL_QUESTIONS["train"]))
         prov = {"source": "local", "protocol": "official" if official else "custom-files",
                 **({"protocol_note": "local copies of the official SQuAD 2.0 files (question counts match)"} if official else {}),

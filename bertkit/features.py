@@ -2,7 +2,10 @@
 
 Conventions (those of the BERT paper and the Hugging Face examples): question first, only the context is
 truncated, consecutive windows overlap by `doc_stride` tokens, and a window whose context does not hold
-the whole answer (or an unanswerable question) is labelled with the CLS position.
+the whole answer (or an unanswerable question) is labelled with its CLS position. The layout (special tokens,
+token_type_ids) is the tokenizer's own template: RoBERTa's <s> q </s></s> c </s> as well as BERT's [CLS] q [SEP]
+c [SEP]. Windows are not padded here; the collator pads on the right (bertkit.modeling.fit_tokenizer), so token
+positions, the labels and the CLS index hold in every batch.
 """
 from __future__ import annotations
 
@@ -25,13 +28,24 @@ def _truncate_questions(tokenizer, questions, max_query_length):
             for q, offs in zip(questions, enc["offset_mapping"])]
 
 
+def cls_index(input_ids, tokenizer) -> int:
+    """Where the no-answer (CLS) token of a window is: the tokenizer's cls (or bos) token, else position 0."""
+    for tid in (tokenizer.cls_token_id, tokenizer.bos_token_id):
+        if tid is not None and tid in input_ids:
+            return input_ids.index(tid)
+    return 0
+
+
+def window_room(tokenizer, max_seq_length: int, max_query_length: int) -> int:
+    """Context tokens a window holds after a question of max_query_length and the tokenizer's special tokens for
+    a pair (3 for BERT's [CLS] q [SEP] c [SEP], 4 for RoBERTa's and XLM-R's <s> q </s></s> c </s>)."""
+    return max_seq_length - max_query_length - tokenizer.num_special_tokens_to_add(pair=True)
+
+
 def _tokenize(examples, tokenizer, max_seq_length, doc_stride, max_query_length):
-    pad_right = tokenizer.padding_side == "right"
     questions = _truncate_questions(tokenizer, examples["question"], max_query_length)
-    first, second = (questions, examples["context"]) if pad_right else (examples["context"], questions)
-    return tokenizer(first, second, truncation="only_second" if pad_right else "only_first",
-                     max_length=max_seq_length, stride=doc_stride, return_overflowing_tokens=True,
-                     return_offsets_mapping=True, padding=False), (1 if pad_right else 0)
+    return tokenizer(questions, examples["context"], truncation="only_second", max_length=max_seq_length,
+                     stride=doc_stride, return_overflowing_tokens=True, return_offsets_mapping=True, padding=False), 1
 
 
 def prepare_train_features(examples, tokenizer, max_seq_length=384, doc_stride=128, max_query_length=64):
@@ -40,7 +54,7 @@ def prepare_train_features(examples, tokenizer, max_seq_length=384, doc_stride=1
     offsets_all = enc.pop("offset_mapping")
     enc["start_positions"], enc["end_positions"] = [], []
     for i, offsets in enumerate(offsets_all):
-        cls = enc["input_ids"][i].index(tokenizer.cls_token_id)
+        cls = cls_index(enc["input_ids"][i], tokenizer)
         seq_ids = enc.sequence_ids(i)
         answers = examples["answers"][sample_map[i]]
         start = end = cls
@@ -61,10 +75,11 @@ def prepare_train_features(examples, tokenizer, max_seq_length=384, doc_stride=1
 def prepare_eval_features(examples, tokenizer, max_seq_length=384, doc_stride=128, max_query_length=64):
     enc, ctx_id = _tokenize(examples, tokenizer, max_seq_length, doc_stride, max_query_length)
     sample_map = enc.pop("overflow_to_sample_mapping")
-    enc["example_id"] = []
+    enc["example_id"], enc["cls_index"] = [], []
     for i in range(len(enc["input_ids"])):
         seq_ids = enc.sequence_ids(i)
         enc["example_id"].append(examples["id"][sample_map[i]])
+        enc["cls_index"].append(cls_index(enc["input_ids"][i], tokenizer))
         # keep offsets only for context tokens: postprocessing then never proposes a question token
         enc["offset_mapping"][i] = [o if seq_ids[k] == ctx_id else None for k, o in enumerate(enc["offset_mapping"][i])]
     return enc

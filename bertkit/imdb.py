@@ -102,22 +102,26 @@ def stratified_split(ds: Dataset, size: int, seed: int):
 
 
 def encode(examples, tokenizer, max_seq_length=256, truncation="head_tail"):
-    """Token ids for each review: the first tokens (head) or the first and last (head_tail)."""
+    """Token ids for each review: the first tokens (head) or the first and last (head_tail), in the tokenizer's
+    own single-sequence template ([CLS] x [SEP] for BERT, <s> x </s> for RoBERTa): head_tail cuts the middle out
+    of the text's tokens and keeps the template's special tokens at both ends."""
     texts = [t.replace("<br />", " ") for t in examples["text"]]  # HTML line breaks cost tokens, carry nothing
     if truncation == "head":
         return tokenizer(texts, truncation=True, max_length=max_seq_length)
     if truncation != "head_tail":
         raise UserError(f"--truncation {truncation!r}: use head or head_tail")
-    budget = max_seq_length - 2  # [CLS] ... [SEP]
-    n_head = round(budget * 128 / 510)
-    out = {"input_ids": [], "attention_mask": [], "token_type_ids": []}
-    for ids in tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]:
-        if len(ids) > budget:
-            ids = ids[:n_head] + ids[len(ids) - (budget - n_head):]
-        full = [tokenizer.cls_token_id, *ids, tokenizer.sep_token_id]  # BERT's single-sequence layout
-        out["input_ids"].append(full)
-        out["attention_mask"].append([1] * len(full))
-        out["token_type_ids"].append([0] * len(full))
+    enc = tokenizer(texts, return_special_tokens_mask=True, verbose=False)
+    out = {k: [] for k in enc if k != "special_tokens_mask"}
+    for i, mask in enumerate(enc["special_tokens_mask"]):
+        lead = next((k for k, m in enumerate(mask) if not m), len(mask))  # special tokens before the text
+        trail = next((k for k, m in enumerate(reversed(mask)) if not m), 0)  # and after it
+        budget = max_seq_length - lead - trail
+        n = len(mask) - lead - trail
+        n_head = round(budget * 128 / 510)  # Sun et al.'s 128 of 510 text tokens, scaled to the window
+        keep = (list(range(len(mask))) if n <= budget else
+                [*range(lead + n_head), *range(len(mask) - trail - (budget - n_head), len(mask))])
+        for k in out:
+            out[k].append([enc[k][i][j] for j in keep])
     return out
 
 

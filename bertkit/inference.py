@@ -19,15 +19,14 @@ def answer(model, tokenizer, questions, contexts, max_seq_length=384, doc_stride
     device = next(model.parameters()).device
     starts, ends = [], []
     for i in range(len(feats["input_ids"])):
-        inputs = {k: torch.tensor([feats[k][i]], device=device)
-                  for k in ("input_ids", "attention_mask", "token_type_ids") if k in feats}
+        inputs = {k: torch.tensor([feats[k][i]], device=device) for k in tokenizer.model_input_names if k in feats}
         out = model(**inputs)
         starts.append(out.start_logits[0].float().cpu().numpy())
         ends.append(out.end_logits[0].float().cpu().numpy())
     examples = [{"id": i, "context": c} for i, c in zip(ex["id"], ex["context"])]
     preds, nbest, odds, nonnull = postprocess_qa(examples, feats["example_id"], feats["offset_mapping"],
-                                                 starts, ends,
-                                                 n_best_size, max_answer_length, null_score_diff_threshold)
+                                                 starts, ends, n_best_size, max_answer_length,
+                                                 null_score_diff_threshold, cls_indices=feats["cls_index"])
     return [{"question": q, "answer": preds[i], "best_span": nonnull[i], "null_odds": odds[i],
              "nbest": [{k: e[k] for k in ("text", "score", "probability")} for e in nbest[i][:5]]}
             for i, q in zip(ex["id"], questions)]

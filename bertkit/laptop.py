@@ -11,7 +11,6 @@ the expected training time, on stderr.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
@@ -27,13 +26,10 @@ MINILM_SHAPE = (6, 384)
 
 def cost_vs_minilm(path: str) -> tuple[float, str]:
     """(training cost per window relative to MiniLM, 'L layers x H hidden') from the model's config."""
-    try:
-        if Path(path).is_dir():
-            cfg = json.loads((Path(path) / "config.json").read_text())
-        else:
-            from transformers import AutoConfig
-            cfg = AutoConfig.from_pretrained(path).to_dict()
-        layers, hidden = int(cfg["num_hidden_layers"]), int(cfg["hidden_size"])
+    try:  # AutoConfig maps each family's names (DistilBERT's n_layers/dim) to num_hidden_layers/hidden_size
+        from transformers import AutoConfig
+        cfg = AutoConfig.from_pretrained(path)
+        layers, hidden = int(cfg.num_hidden_layers), int(cfg.hidden_size)
     except Exception:  # an unusual config: no estimate rather than no run
         return float("nan"), "unknown size"
     base = (12 * 768 ** 2) / (MINILM_SHAPE[0] * MINILM_SHAPE[1] ** 2)

@@ -54,14 +54,24 @@ def check_model_folder(folder: str) -> None:
                         "save the tokenizer with the model: tokenizer.save_pretrained(folder)")
 
 
+LOAD_ERRORS = (OSError, ValueError, KeyError, ImportError, json.JSONDecodeError)
+
+
+def _first_line(e: Exception) -> str:
+    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+
+
+def _load_error(what: str, name: str, e: Exception) -> UserError:
+    return UserError(f"cannot load the {what} of {name}: {_first_line(e)}; check the model folder (config.json, "
+                     "model.safetensors, tokenizer files)")
+
+
 def _load(what: str, name: str, fn, *args, **kwargs):
     """fn(*args, **kwargs), with a library's load error turned into one line naming the model."""
     try:
         return fn(*args, **kwargs)
-    except (OSError, ValueError, KeyError, ImportError, json.JSONDecodeError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise UserError(f"cannot load the {what} of {name}: {first}; check the model folder (config.json, "
-                        "model.safetensors, tokenizer files)") from None
+    except LOAD_ERRORS as e:
+        raise _load_error(what, name, e) from None
 
 
 def resolve_model(name_or_path: str | None) -> str:
@@ -120,7 +130,7 @@ def load_dtype(model_dtype: str):
     return getattr(torch, model_dtype)
 
 
-def model_provenance(name_or_path: str, model=None) -> dict:
+def model_provenance(name_or_path: str, model=None, tokenizer=None) -> dict:
     from .data import sha256_file
     wf = weights_file(name_or_path)
     info = {"name_or_path": name_or_path, "weights_file": wf, "sha256": sha256_file(wf) if wf else None,
@@ -131,42 +141,119 @@ def model_provenance(name_or_path: str, model=None) -> dict:
         cfg = model.config
         info.update(model_type=cfg.model_type, num_hidden_layers=cfg.num_hidden_layers,
                     hidden_size=cfg.hidden_size, n_parameters=sum(p.numel() for p in model.parameters()),
-                    dtype=str(next(model.parameters()).dtype).removeprefix("torch."))
+                    dtype=str(next(model.parameters()).dtype).removeprefix("torch."),
+                    attn_implementation=getattr(cfg, "_attn_implementation", None),
+                    new_parameters=getattr(model, "bertkit_new_parameters", None))
+    if tokenizer is not None:
+        info["tokenizer"] = tokenizer_record(tokenizer)
     return info
 
 
-def load_qa_model(name_or_path: str, seed: int, trust_remote_code: bool = False, attn_implementation: str = "sdpa",
+def _load_model(auto_cls, name_or_path: str, attn_implementation, model_dtype: str, trust_remote_code: bool, **kw):
+    """from_pretrained from safetensors with the attention kernel the model supports (attn_implementation None or
+    'auto': transformers picks sdpa where the class has it, else eager; DeBERTa-v2/v3 has none). Records on the
+    model which parameters the checkpoint did not hold (the new head: --head_learning_rate gives them its rate)."""
+    attn = None if attn_implementation in (None, "", "auto") else attn_implementation
+    try:
+        model, info = auto_cls.from_pretrained(name_or_path, use_safetensors=True, attn_implementation=attn,
+                                               dtype=load_dtype(model_dtype), trust_remote_code=trust_remote_code,
+                                               output_loading_info=True, **kw)
+    except LOAD_ERRORS as e:
+        first = _first_line(e)
+        if attn and isinstance(e, (ValueError, ImportError)) and ("attention" in first.lower() or attn in first):
+            # the flag, not the folder, is at fault (e.g. sdpa for DeBERTa-v2, flash_attention_2 without flash-attn)
+            raise UserError(f"--attn_implementation {attn}: {first.split('. ')[0]}; leave the flag out (the model's "
+                            "own default) or pass --attn_implementation eager") from None
+        raise _load_error("weights", name_or_path, e) from None
+    model.bertkit_new_parameters = sorted(info.get("missing_keys") or [])
+    return model
+
+
+def takes_token_type_ids(model) -> bool:
+    import inspect
+    return "token_type_ids" in inspect.signature(model.forward).parameters
+
+
+def fit_tokenizer(tok, model, name_or_path: str = ""):
+    """Make the tokenizer feed this model as the pipeline expects, saying so once where it changes anything.
+
+    Padding goes on the right: the windows' labels, their CLS index and the post-processing are token positions
+    counted from the start, and the classifiers pool the first token, so a left-padding tokenizer would shift
+    them batch by batch (the saved tokenizer keeps right padding). token_type_ids are sent only to a model whose
+    forward takes them (DistilBERT, RoBERTa, ModernBERT do not)."""
+    tok.bertkit_padding_given = tok.padding_side
+    if tok.padding_side != "right":
+        log.warning("the tokenizer of %s pads on the %s: padding is forced to the right (labels and the CLS index are "
+                    "positions from the start of each window)", name_or_path or "the model", tok.padding_side)
+        tok.padding_side = "right"
+        tok.init_kwargs["padding_side"] = "right"  # what save_pretrained writes: the fine-tuned model's tokenizer
+    names = list(tok.model_input_names)
+    if "token_type_ids" in names and not takes_token_type_ids(model):
+        tok.model_input_names = [n for n in names if n != "token_type_ids"]
+    return tok
+
+
+def tokenizer_record(tok) -> dict:
+    """For the results JSON: what the tokenizer adds and how it pads."""
+    return {"class": type(tok).__name__, "padding_side": tok.padding_side,
+            "padding_side_given": getattr(tok, "bertkit_padding_given", tok.padding_side),
+            "special_tokens_pair": tok.num_special_tokens_to_add(pair=True),
+            "special_tokens_single": tok.num_special_tokens_to_add(pair=False),
+            "model_input_names": list(tok.model_input_names)}
+
+
+def position_limit(model) -> int | None:
+    """The longest input the model takes. RoBERTa-style embeddings (RoBERTa, XLM-R, CamemBERT) count positions from
+    padding_idx + 1, so of max_position_embeddings 514 only 512 are usable."""
+    limit = getattr(model.config, "max_position_embeddings", None)
+    if not limit:
+        return None
+    base = getattr(model, model.base_model_prefix, model)
+    emb = getattr(getattr(base, "embeddings", None), "position_embeddings", None)
+    pad = getattr(emb, "padding_idx", None)
+    return limit - (pad + 1) if pad is not None else limit
+
+
+def check_length(max_seq_length: int, model, flag: str = "--max_seq_length"):
+    limit = position_limit(model)
+    if limit and max_seq_length > limit:
+        raise UserError(f"{flag} {max_seq_length} exceeds the {limit} positions {model.config.model_type} takes; use "
+                        f"{flag} {limit} or less")
+
+
+def _tokenizer(name_or_path: str, trust_remote_code: bool):
+    from transformers import AutoTokenizer
+    from .features import check_fast
+    tok = _load("tokenizer", name_or_path, AutoTokenizer.from_pretrained, name_or_path,
+                trust_remote_code=trust_remote_code)
+    check_fast(tok, name_or_path)
+    return tok
+
+
+def load_qa_model(name_or_path: str, seed: int, trust_remote_code: bool = False, attn_implementation: str | None = None,
                   model_dtype: str = "float32"):
     """Tokenizer + QA model from safetensors in `model_dtype` (fp32 by default, whatever the checkpoint's
     dtype); the new QA head (if any) is initialised under `seed`."""
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer, set_seed
-    from .features import check_fast
-    tok = _load("tokenizer", name_or_path, AutoTokenizer.from_pretrained, name_or_path,
-                trust_remote_code=trust_remote_code)
-    check_fast(tok, name_or_path)
+    from transformers import AutoModelForQuestionAnswering, set_seed
+    tok = _tokenizer(name_or_path, trust_remote_code)
     set_seed(seed)  # the untrained head is part of the baseline: make it reproducible
-    model = _load("weights", name_or_path, AutoModelForQuestionAnswering.from_pretrained, name_or_path,
-                  use_safetensors=True, attn_implementation=attn_implementation, dtype=load_dtype(model_dtype),
-                  trust_remote_code=trust_remote_code)
-    return tok, model
+    model = _load_model(AutoModelForQuestionAnswering, name_or_path, attn_implementation, model_dtype, trust_remote_code)
+    return fit_tokenizer(tok, model, name_or_path), model
 
 
 def load_classifier(name_or_path: str, seed: int, num_labels: int | None = None, id2label: dict | None = None,
-                    trust_remote_code: bool = False, attn_implementation: str = "sdpa", model_dtype: str = "float32"):
+                    trust_remote_code: bool = False, attn_implementation: str | None = None,
+                    model_dtype: str = "float32"):
     """Tokenizer + sequence classifier from safetensors in `model_dtype` (fp32 by default); a new head is
     initialised under `seed`. Without num_labels/id2label the checkpoint's own labels are kept (inference)."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, set_seed
-    from .features import check_fast
-    tok = _load("tokenizer", name_or_path, AutoTokenizer.from_pretrained, name_or_path,
-                trust_remote_code=trust_remote_code)
-    check_fast(tok, name_or_path)
+    from transformers import AutoModelForSequenceClassification, set_seed
+    tok = _tokenizer(name_or_path, trust_remote_code)
     set_seed(seed)
     labels = {} if id2label is None else dict(num_labels=num_labels, id2label=id2label,
                                               label2id={v: k for k, v in id2label.items()})
-    model = _load("weights", name_or_path, AutoModelForSequenceClassification.from_pretrained,
-                  name_or_path, **labels, use_safetensors=True, attn_implementation=attn_implementation,
-                  dtype=load_dtype(model_dtype), trust_remote_code=trust_remote_code)
-    return tok, model
+    model = _load_model(AutoModelForSequenceClassification, name_or_path, attn_implementation, model_dtype,
+                        trust_remote_code, **labels)
+    return fit_tokenizer(tok, model, name_or_path), model
 
 
 @dataclass
@@ -178,9 +265,10 @@ class ModelArguments:
     precision: str = field(default="auto", metadata={
         "help": "auto (bf16 on a bf16 GPU or as the accelerate config says, else fp32), bf16, fp16 or fp32. "
                 "--bf16/--fp16 also work."})
-    attn_implementation: str = field(default="sdpa", metadata={
-        "help": "Attention kernel: sdpa (PyTorch scaled_dot_product_attention: flash/memory-efficient on GPUs), "
-                "eager, or flash_attention_2 (needs the flash-attn package)."})
+    attn_implementation: str = field(default="auto", metadata={
+        "help": "Attention kernel: auto (what the model class supports: sdpa where it has it, else eager, as for "
+                "DeBERTa-v2/v3), sdpa (PyTorch scaled_dot_product_attention: flash/memory-efficient on GPUs), eager, "
+                "or flash_attention_2 (needs the flash-attn package). The one used is in the results JSON."})
     model_dtype: str = field(default="float32", metadata={
         "help": "dtype of the weights as loaded and trained: float32 (default: fp32 master weights whatever the "
                 "checkpoint's dtype; --precision adds bf16/fp16 autocast), or bfloat16, float16, auto (the "

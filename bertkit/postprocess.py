@@ -2,7 +2,9 @@
 
 For each question: the n best start/end pairs over all of its windows; the null score is the minimum CLS
 score over its windows (the window most sure there *is* an answer decides); the question is answered ""
-when `null - best_span > null_score_diff_threshold`.
+when `null - best_span > null_score_diff_threshold`. An answer is the context's text between its offsets, less
+the whitespace some tokenizers count into a token (ModernBERT's and DeBERTa-v3's offsets start at the space
+before a word): the same span and score, as the context reads.
 """
 from __future__ import annotations
 
@@ -13,10 +15,20 @@ import numpy as np
 from .progress import progress
 
 
+def _trim(context: str, a: int, b: int) -> tuple[int, int]:
+    """The span [a, b) without the whitespace at its ends."""
+    while a < b and context[a].isspace():
+        a += 1
+    while b > a and context[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
 def postprocess_qa(examples, example_ids, offsets_col, start_logits, end_logits, n_best_size=20,
-                   max_answer_length=30, null_score_diff_threshold=0.0, show_progress=False):
+                   max_answer_length=30, null_score_diff_threshold=0.0, show_progress=False, cls_indices=None):
     """examples: dicts with id, context; example_ids/offsets_col: per window, the question id and the
-    token -> (char start, char end) map, None off the context.
+    token -> (char start, char end) map, None off the context; cls_indices: per window, the position of its
+    CLS token, whose score is the no-answer score (default 0, where BERT-style inputs have it).
 
     start/end_logits: arrays [n_features, seq_len] (rows may be right-padded, e.g. with -100, beyond a
     window's length). Returns (predictions, nbest, null_odds, nonnull_predictions), all keyed by id.
@@ -38,7 +50,8 @@ def postprocess_qa(examples, example_ids, offsets_col, start_logits, end_logits,
         for fi in by_example[ex_id]:
             s_log, e_log, offsets = np.asarray(start_logits[fi]), np.asarray(end_logits[fi]), offsets_col[fi]
             n = len(offsets)
-            cls_score = float(s_log[0] + e_log[0])  # CLS is position 0 for BERT-style inputs
+            c = 0 if cls_indices is None else int(cls_indices[fi])
+            cls_score = float(s_log[c] + e_log[c])
             null_score = cls_score if null_score is None else min(null_score, cls_score)
             s_idx = np.argsort(s_log[:n])[::-1][:n_best_size]
             e_idx = np.argsort(e_log[:n])[::-1][:n_best_size]
@@ -49,7 +62,7 @@ def postprocess_qa(examples, example_ids, offsets_col, start_logits, end_logits,
                     if offsets[e] is None or e < s or e - s + 1 > max_answer_length:
                         continue
                     cands.append((float(s_log[s] + e_log[e]), float(s_log[s]), float(e_log[e]),
-                                  offsets[s][0], offsets[e][1]))
+                                  *_trim(context, offsets[s][0], offsets[e][1])))
         cands.sort(key=lambda c: c[0], reverse=True)
         cands = cands[:n_best_size]
         entries = [{"text": context[a:b], "score": sc, "start_logit": sl, "end_logit": el, "offsets": [a, b]}

@@ -12,7 +12,7 @@ import numpy as np
 from . import data as D
 from .errors import UserError
 from .features import featurize
-from .modeling import ModelArguments  # noqa: F401  (re-exported for the scripts)
+from .modeling import ModelArguments, check_length  # noqa: F401  (ModelArguments: re-exported for the scripts)
 from .postprocess import postprocess_qa
 from .report import REPO, write_json_atomic
 from .runtime import predict_in_order
@@ -111,15 +111,21 @@ def check_sizes(data_args):
     f = data_args.max_train_unanswerable_fraction
     if f is not None and not 0 <= f <= 1:
         raise UserError(f"--max_train_unanswerable_fraction {f}: give a share between 0 and 1")
-    room = data_args.max_seq_length - data_args.max_query_length - 3  # [CLS] question [SEP] context [SEP]
+    check_room(data_args, 3)  # before the tokenizer loads: BERT's 3 special tokens, the fewest (checked again after)
+
+
+def check_room(data_args, n_special: int):
+    room = data_args.max_seq_length - data_args.max_query_length - n_special  # e.g. [CLS] question [SEP] context [SEP]
     if data_args.max_query_length < 1 or room < 8:
         raise UserError(f"--max_seq_length {data_args.max_seq_length} leaves {room} tokens of context after a question "
-                        f"of --max_query_length {data_args.max_query_length} and 3 special tokens; raise "
-                        f"--max_seq_length to at least {data_args.max_query_length + 3 + 8} or lower --max_query_length")
+                        f"of --max_query_length {data_args.max_query_length} and {n_special} special tokens; raise "
+                        f"--max_seq_length to at least {data_args.max_query_length + n_special + 8} or lower "
+                        "--max_query_length")
     if not 0 <= data_args.doc_stride < room:
         raise UserError(f"--doc_stride {data_args.doc_stride} must be below the context room of a window ({room} = "
                         f"--max_seq_length {data_args.max_seq_length} - --max_query_length {data_args.max_query_length} "
-                        f"- 3); consecutive windows overlap by doc_stride tokens, e.g. --doc_stride {room // 2}")
+                        f"- {n_special} special tokens); consecutive windows overlap by doc_stride tokens, e.g. "
+                        f"--doc_stride {room // 2}")
 
 
 THRESHOLD_FILE = "qa_threshold.json"  # beside the fine-tuned model: ask.py and later evaluations use it
@@ -151,14 +157,13 @@ def saved_threshold(model_dir) -> dict | None:
     return rec
 
 
-def check_model_fits(data_args, model):
-    limit = getattr(model.config, "max_position_embeddings", None)
-    if limit and data_args.max_seq_length > limit:
-        raise UserError(f"--max_seq_length {data_args.max_seq_length} exceeds the model's {limit} positions; "
-                        f"use --max_seq_length {limit} or less")
+def check_model_fits(data_args, model, tokenizer):
+    """The windows against the model's real position limit and the tokenizer's special tokens per pair."""
+    check_length(data_args.max_seq_length, model)
+    check_room(data_args, tokenizer.num_special_tokens_to_add(pair=True))
 
 
-def load_questions(data_args, training_args, need_train, need_calibration=False):
+def load_questions(data_args, training_args, need_train, need_calibration=False, need_eval=True):
     """The eval (and train, and calibration) questions, read, validated and subset: before the model, so bad
     data fails fast. Calibration questions come from the training side, held out before any training subset."""
     t0 = time.perf_counter()
@@ -166,9 +171,9 @@ def load_questions(data_args, training_args, need_train, need_calibration=False)
     with training_args.main_process_first(desc="read data"):  # one process builds the datasets cache
         splits, prov = D.load_squad(data_args.dataset_name, data_args.dataset_config_name, data_args.train_file,
                                     data_args.validation_file, data_args.protocol, need_train or need_calibration,
-                                    data_args.skip_bad_answers)
+                                    data_args.skip_bad_answers, need_eval)
     seed = training_args.data_seed if training_args.data_seed is not None else training_args.seed
-    ev = D.limit_questions(splits["validation"], data_args.max_eval_samples, seed)
+    ev = D.limit_questions(splits["validation"], data_args.max_eval_samples, seed) if need_eval else None
     tr, cal = splits["train"], None
     if tr is not None and need_calibration:
         # held out before the training subset is drawn: these questions are never trained on
@@ -184,7 +189,7 @@ def load_questions(data_args, training_args, need_train, need_calibration=False)
             raise UserError("no training questions left after --max_train_samples / "
                             f"--max_train_unanswerable_fraction {data_args.max_train_unanswerable_fraction} (the "
                             "training data may hold only unanswerable questions); loosen them")
-    if len(ev) == 0:
+    if ev is not None and len(ev) == 0:
         raise UserError("no evaluation questions; check --validation_file and --max_eval_samples")
     return {"train": tr if need_train else None, "validation": ev, "calibration": cal, "prov": prov, "seed": seed,
             "seconds": time.perf_counter() - t0}
@@ -215,8 +220,9 @@ def describe_data(questions, data_args) -> str:
         parts.append(f"train {len(tr)} questions,")
     if cal is not None:
         parts.append(f"calibration {len(cal)} (held out of training),")
-    parts.append(f"eval {len(questions['validation'])}; {data_args.max_seq_length}-token windows, stride "
-                 f"{data_args.doc_stride}")
+    ev = questions["validation"]
+    parts.append(f"eval {len(ev) if ev is not None else 'none (training only)'}; {data_args.max_seq_length}-token "
+                 f"windows, stride {data_args.doc_stride}")
     return " ".join(parts)
 
 
@@ -224,7 +230,7 @@ def load_features(data_args, tokenizer, training_args, questions):
     t0 = time.perf_counter()
     tr, ev, prov, seed = questions["train"], questions["validation"], questions["prov"], questions["seed"]
     mpf = training_args.main_process_first
-    ev_feats, ev_cached = featurize(ev, tokenizer, False, data_args, mpf)
+    ev_feats, ev_cached = featurize(ev, tokenizer, False, data_args, mpf) if ev is not None else (None, None)
     tr_feats, tr_cached = featurize(tr, tokenizer, True, data_args, mpf) if tr is not None else (None, None)
     cal = questions.get("calibration")
     if cal is not None:
@@ -238,9 +244,10 @@ def load_features(data_args, tokenizer, training_args, questions):
         questions["calibration_features"] = cal_feats
     log.info("process %d: eval windows %s, train windows %s", training_args.process_index,
              *("read from the datasets cache" if c else "computed" if c is not None else "-" for c in (ev_cached, tr_cached)))
-    prov["eval"] = {**D.counts(ev), "n_features": len(ev_feats), "ids_sha256": ids_digest(ev["id"]),
-                    "features_from_cache": ev_cached,
-                    "subset": f"seeded random {data_args.max_eval_samples} (seed {seed})" if data_args.max_eval_samples else "all"}
+    if ev is not None:
+        prov["eval"] = {**D.counts(ev), "n_features": len(ev_feats), "ids_sha256": ids_digest(ev["id"]),
+                        "features_from_cache": ev_cached, "subset": f"seeded random {data_args.max_eval_samples} "
+                        f"(seed {seed})" if data_args.max_eval_samples else "all"}
     if tr is not None:
         n_span = sum(1 for s in tr_feats["start_positions"] if s != 0)
         prov["train"] = {**D.counts(tr), "n_features": len(tr_feats), "n_features_with_span": n_span,
@@ -272,14 +279,16 @@ def ids_digest(ids) -> str:
 
 def predict_answers(trainer, examples, features, data_args, threshold, prefix="eval"):
     """Predict every window and post-process per question: (predictions, nbest, null_odds, nonnull)."""
-    model_inputs = features.remove_columns(["example_id", "offset_mapping"])
+    model_inputs = features.remove_columns([c for c in ("example_id", "offset_mapping", "cls_index")
+                                            if c in features.column_names])
     out = predict_in_order(trainer, model_inputs, sort_by_length=data_args.sort_eval_by_length, metric_key_prefix=prefix)
     start_logits, end_logits = out.predictions[:2] if isinstance(out.predictions, tuple) else out.predictions
     # Under N processes the Trainer gathers every process's windows in dataset order and drops the copies
     # accelerate adds to even out the last batch; postprocess_qa stops if the count is off.
     return postprocess_qa(examples, features["example_id"], features["offset_mapping"], start_logits, end_logits,
                           data_args.n_best_size, data_args.max_answer_length, threshold,
-                          show_progress=trainer.is_world_process_zero())
+                          show_progress=trainer.is_world_process_zero(),
+                          cls_indices=features["cls_index"] if "cls_index" in features.column_names else None)
 
 
 def evaluate(trainer, examples, features, data_args, out_dir, write=True, threshold=None):

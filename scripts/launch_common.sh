@@ -13,7 +13,7 @@ GRAD_ACCUM="${GRAD_ACCUM:-1}"
 PER_DEVICE_BATCH="${PER_DEVICE_BATCH:-}" # default: GLOBAL_BATCH / (NUM_PROCESSES x GRAD_ACCUM)
 PRECISION="${PRECISION:-auto}"           # auto = bf16 on a bf16 GPU (and what the config asks), else fp32
 MODEL_DTYPE="${MODEL_DTYPE:-float32}"    # weights as trained: fp32 master weights whatever the checkpoint holds
-ATTN="${ATTN:-sdpa}"                     # PyTorch scaled_dot_product_attention (flash / memory-efficient kernels)
+ATTN="${ATTN:-auto}"                     # what the model supports: sdpa (flash / memory-efficient kernels), else eager
 PAD_TO_MULTIPLE_OF="${PAD_TO_MULTIPLE_OF:-}"   # default: 8 under bf16/fp16 on a GPU
 SAMPLING="${SAMPLING:-group_by_length}"  # batches of similar length: less padding under dynamic padding
 OPTIM="${OPTIM:-adamw_torch_fused}"
