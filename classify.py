@@ -7,11 +7,9 @@ import argparse
 import json
 import logging
 
-import torch
-
 from bertkit.data import read_text
 from bertkit.errors import UserError, exit_on_user_error
-from bertkit.imdb import encode
+from bertkit.imdb import classify_text
 from bertkit.modeling import check_length, load_classifier, resolve_model
 
 
@@ -36,15 +34,7 @@ def main():
     tok, model = load_classifier(resolve_model(a.model), seed=0, attn_implementation=a.attn_implementation)
     check_length(a.max_seq_length, model)
     model.eval()
-    enc = encode({"text": [text]}, tok, a.max_seq_length, a.truncation)
-    with torch.no_grad():
-        logits = model(**{k: torch.tensor(v) for k, v in enc.items()}).logits[0]
-    probs = logits.softmax(-1).tolist()
-    labels = model.config.id2label
-    best = int(torch.tensor(probs).argmax())
-    print(json.dumps({"label": labels[best], "probability": round(probs[best], 4),
-                      "probabilities": {labels[i]: round(x, 4) for i, x in enumerate(probs)}}))
-
+    print(json.dumps(classify_text(model, tok, text, a.max_seq_length, a.truncation)))
 
 if __name__ == "__main__":
     exit_on_user_error(main)

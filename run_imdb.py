@@ -24,6 +24,7 @@ from transformers import HfArgumentParser, Trainer, TrainingArguments
 
 from bertkit import imdb as I
 from bertkit.errors import UserError, exit_on_user_error
+from bertkit.model_card import write_model_card
 from bertkit.modeling import ModelArguments, check_length, load_classifier, model_provenance, resolve_model
 from bertkit.progress import Progress, ProgressCallback, install, run_banner_for
 from bertkit.report import (REPO, OptionalSteps, provenance, relpath, write_essentials, write_json_atomic,
@@ -243,6 +244,8 @@ def main():
     write_essentials(out, record)  # model, predictions, metrics: on disk before anything optional
     record["runtime"] = optional("runtime record", runtime_record, model_args, training_args, trainer.model)
     record["warnings"] = optional.warnings
+    if training_args.do_train:  # optional: the model, predictions and metrics are all on disk already
+        optional("model card", write_model_card, training_args.output_dir, record)
     write_json_atomic(results, record)
     log.info("wrote %s", results)
 

@@ -24,6 +24,7 @@ from transformers import HfArgumentParser, Trainer, TrainingArguments
 
 from bertkit import squad as S
 from bertkit.errors import UserError, exit_on_user_error
+from bertkit.model_card import write_model_card
 from bertkit.inference import demo, describe
 from bertkit.modeling import load_qa_model, model_provenance, resolve_model
 from bertkit.optim import freeze, head_rate_optimizer
@@ -146,6 +147,8 @@ def main():
         log.info("demo %r: %s", d["question"], describe(d))
     result.update(demo=d, demo_baseline=baseline.get("demo") if baseline else None, warnings=optional.warnings)
     path = S.results_path(data_args, training_args)
+    if training_args.do_train:  # optional: the model, predictions and metrics are all on disk already
+        optional("model card", write_model_card, training_args.output_dir, result)
     write_json_atomic(path, result)
     log.info("wrote %s", path)
 

@@ -15,8 +15,8 @@ from datasets import ClassLabel, Dataset, Features, Value
 
 from .data import read_text, sha256_file
 from .errors import UserError, user_error_in
+from .sentiment_scoring import ID2LABEL, classification_metrics  # noqa: F401  (re-exported)
 
-ID2LABEL = {0: "negative", 1: "positive"}
 LABEL_NAMES = {"0": 0, "1": 1, "neg": 0, "pos": 1, "negative": 0, "positive": 1}
 FEATURES = Features({"id": Value("string"), "text": Value("string"), "label": ClassLabel(names=["negative", "positive"])})
 
@@ -125,18 +125,13 @@ def encode(examples, tokenizer, max_seq_length=256, truncation="head_tail"):
     return out
 
 
-def classification_metrics(labels, preds) -> dict:
-    labels, preds = np.asarray(labels), np.asarray(preds)
-    cm = np.zeros((2, 2), dtype=int)
-    np.add.at(cm, (labels, preds), 1)
-    per_class, f1s = {}, []
-    for c, name in ID2LABEL.items():
-        tp, fp, fn = cm[c, c], cm[:, c].sum() - cm[c, c], cm[c, :].sum() - cm[c, c]
-        p = tp / (tp + fp) if tp + fp else 0.0
-        r = tp / (tp + fn) if tp + fn else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
-        per_class[name] = {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(cm[c, :].sum())}
-        f1s.append(f)
-    return {"accuracy": float((labels == preds).mean()), "macro_f1": float(np.mean(f1s)), "per_class": per_class,
-            "confusion_matrix": {"rows": "true label", "cols": "predicted", "labels": list(ID2LABEL.values()),
-                                 "matrix": cm.tolist()}, "n": int(len(labels))}
+def classify_text(model, tokenizer, text: str, max_seq_length=256, truncation="head_tail") -> dict:
+    """One review's label and probabilities (classify.py and the server): one forward, no padding."""
+    import torch
+    enc = encode({"text": [text]}, tokenizer, max_seq_length, truncation)
+    with torch.no_grad():
+        probs = model(**{k: torch.tensor(v) for k, v in enc.items()}).logits[0].float().softmax(-1).tolist()
+    labels = model.config.id2label
+    best = max(range(len(probs)), key=probs.__getitem__)
+    return {"label": labels[best], "probability": round(probs[best], 4),
+            "probabilities": {labels[i]: round(x, 4) for i, x in enumerate(probs)}}

@@ -5,5 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup_env.sh
+# The browser test (tests/test_serve.py) drives Debian's chromium; install it where we may (root with apt-get,
+# as on CI). BROWSER=0 skips this; without chromium that one test skips, saying why.
+if [ "${BROWSER:-1}" = 1 ] && ! { command -v chromium && command -v chromedriver; } >/dev/null 2>&1 && [ "$(id -u)" = 0 ] \
+   && command -v apt-get >/dev/null 2>&1; then
+  echo "+ apt-get install chromium chromium-driver (for the browser test)"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+    || echo "warning: chromium could not be installed: the browser test will skip" >&2
+fi
 echo "+ python -m pytest tests $*"
 python -m pytest tests -ra --durations=10 "$@"

@@ -99,6 +99,13 @@ def matrix(tmp_path_factory, dev_file, dev_rows, imdb_dir):
     return d, done
 
 
+def _card(folder) -> dict:
+    import yaml
+    text = (folder / "README.md").read_text()
+    assert text.startswith("---\n") and "from_pretrained" in text
+    return yaml.safe_load(text.split("---\n")[1])
+
+
 def _ok(p, what):
     assert p.returncode == 0, f"{what} exited {p.returncode}:\n{p.stderr[-3000:]}"
 
@@ -127,6 +134,11 @@ def test_every_entry_point_runs(matrix, case):
     assert c["model"]["attn_implementation"] == r["model"]["attn_implementation"]
     label = json.loads(done[case]["classify"].stdout)
     assert label["label"] in ("positive", "negative")
+    for folder, rec, key, value in ((out / "qa", r, "f1", r["metrics"]["f1"]),
+                                    (out / "cls", c, "accuracy", 100 * c["metrics"]["accuracy"])):
+        card = _card(folder)  # the model card, its numbers the results JSON's
+        assert [m["value"] for m in card["model-index"][0]["results"][0]["metrics"] if m["type"] == key][0] == \
+            pytest.approx(value, abs=0.006)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -218,3 +230,4 @@ def test_train_without_evaluating(matrix):
     r = json.loads((d / "train_only.json").read_text())
     assert r["metrics"] is None and r["data"]["train"]["n_examples"] == 24 and "eval" not in r["data"]
     assert (d / "train_only" / "model.safetensors").is_file() and not (d / "train_only" / "predictions.json").exists()
+    assert "metrics" not in _card(d / "train_only")["model-index"][0]["results"][0]  # nothing measured, nothing shown

@@ -1,0 +1,1 @@
+../../bertkit/sentiment_scoring.py

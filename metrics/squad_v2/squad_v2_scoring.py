@@ -1,0 +1,1 @@
+../../bertkit/scoring.py
