@@ -30,6 +30,7 @@ def main():
     optional = OptionalSteps(log)
     prov = provenance(optional)  # at the start: the code and command that this run used
     training_args = resolve_runtime(model_args, training_args)
+    S.check_int8(model_args, "run_baseline.py")
     S.check_outputs(data_args, training_args)
     if S.threshold_setting(data_args) == "auto":
         raise UserError("run_baseline.py scores the model before any training, so there is nothing to calibrate the "
@@ -42,6 +43,9 @@ def main():
     S.check_model_fits(data_args, model, tokenizer)
     model_info = optional("model provenance", model_provenance, model_path, model, tokenizer,
                           default={"name_or_path": model_path})
+    if model_args.int8:
+        from bertkit.inference import INT8, int8  # CPU inference in int8 (after the provenance: fp32 weights)
+        model = int8(model)
     optional("banner", run_banner_for, training_args, model_info, model_path, S.describe_data(questions, data_args),
              threshold=str(data_args.null_score_diff_threshold))
     _, examples, feats, data_prov, t_pre = S.load_features(data_args, tokenizer, training_args, questions)
@@ -59,6 +63,7 @@ def main():
               "model": model_info, "data": S.data_record(data_prov, data_args),
               "hyperparameters": S.hyperparameters(data_args, training_args), "metrics": metrics,
               "no_answer_metrics": no_answer, "output_dir": relpath(training_args.output_dir),
+              **({"inference_precision": INT8} if model_args.int8 else {}),
               "timing": {"preprocess_seconds": round(t_pre, 2), "eval_seconds": round(t_eval, 2),
                          "eval_samples_per_second": round(len(feats) / t_eval, 2)}, **prov}
     write_essentials(training_args.output_dir, result)  # before anything optional

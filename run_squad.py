@@ -51,6 +51,7 @@ def main():
     if not (training_args.do_train or training_args.do_eval):
         raise UserError("nothing to do: pass --do_train and/or --do_eval")
     training_args = resolve_runtime(model_args, training_args)
+    S.check_int8(model_args)
     S.check_outputs(data_args, training_args, training_args.do_eval)
     resume = resume_point(training_args) if training_args.do_train else None  # a bad path fails before any work
     baseline = None
@@ -115,6 +116,11 @@ def main():
         timing["train_tokens_per_second"] = optional("tokens/s", tokens_per_second, tr.metrics, train_feats)
         loss_log = [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
     metrics = None
+    inference = None
+    if model_args.int8:  # predictions only: the saved model (above) is the fp32 one that trained
+        from bertkit.inference import INT8, int8
+        trainer.model = trainer.model_wrapped = int8(trainer.model)
+        inference = INT8
     if need_calibration:
         progress.predict_label = "calibration"
         threshold = S.calibrate(trainer, questions, data_args, out_dir=training_args.output_dir)
@@ -138,7 +144,8 @@ def main():
               "hyperparameters": S.hyperparameters(data_args, training_args, model_args),
               "null_threshold": threshold, "metrics": metrics, "baseline_metrics": baseline["metrics"] if baseline else None,
               "baseline_results": data_args.baseline_results,
-              "output_dir": relpath(training_args.output_dir), "timing": timing, "loss_log": loss_log, **prov}
+              "output_dir": relpath(training_args.output_dir), "timing": timing, "loss_log": loss_log,
+              **({"inference_precision": inference} if model_args.int8 else {}), **prov}
     write_essentials(training_args.output_dir, result)  # model, predictions, metrics: on disk before anything optional
     result["runtime"] = optional("runtime record", runtime_record, model_args, training_args, trainer.model)
     d = optional("demo", demo, trainer.model, tokenizer, max_seq_length=data_args.max_seq_length,

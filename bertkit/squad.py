@@ -157,6 +157,15 @@ def saved_threshold(model_dir) -> dict | None:
     return rec
 
 
+def check_int8(model_args, script="run_squad.py"):
+    """--int8 (CPU inference in int8) where it can run: refused on a GPU, and by the scripts without it."""
+    import torch
+    if getattr(model_args, "int8", False) and (torch.cuda.is_available() or script not in ("run_squad.py",
+                                                                                            "run_baseline.py")):
+        raise UserError(f"--int8 is for SQuAD inference on a CPU (run_squad.py, run_baseline.py, ask.py, serve.py); "
+                        f"leave it out {'on a GPU' if torch.cuda.is_available() else 'for ' + script}")
+
+
 def check_model_fits(data_args, model, tokenizer):
     """The windows against the model's real position limit and the tokenizer's special tokens per pair."""
     check_length(data_args.max_seq_length, model)

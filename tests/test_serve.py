@@ -153,8 +153,9 @@ def test_sentiment_model_served_as_classify_py(tiny_model_dir, tmp_path):
     assert code in (0, 130) and "Traceback" not in err
 
 
-def test_int8_answers_the_demo_like_fp32(qa_model):
-    """ask.py --int8: the int8 CPU path (benchmarks/int8_inference.py measures its speed and F1) runs and says so."""
+def test_int8_answers_the_demo_like_fp32(qa_model, dev_file, tmp_path):
+    """ask.py --int8 and run_squad.py --do_eval --int8: the int8 CPU path (benchmarks/int8_inference.py measures its
+    speed and F1) runs and says so; the encoder's Linear layers are int8, the QA head fp32."""
     import torch
 
     from bertkit.inference import INT8, answer, int8
@@ -169,3 +170,11 @@ def test_int8_answers_the_demo_like_fp32(qa_model):
     assert type(q.qa_outputs) is torch.nn.Linear and "quantized" in type(q.bert.encoder.layer[0].output.dense).__module__
     assert answer(q, tok, [DEMO["question"]], [DEMO["context"]], null_score_diff_threshold=-0.5)[0]["null_odds"] == \
         pytest.approx(r["null_odds"], abs=1e-5)
+    p = subprocess.run([sys.executable, "run_squad.py", "--model_name_or_path", str(qa_model), "--protocol", "dev-split",
+                        "--validation_file", dev_file, "--do_eval", "--max_eval_samples", "16", "--int8",
+                        "--null_score_diff_threshold", "auto", "--max_seq_length", "128", "--doc_stride", "32",
+                        "--report_to", "none", "--output_dir", str(tmp_path / "ev"), "--results_file",
+                        str(tmp_path / "ev.json")], cwd=REPO, env=ENV, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-2000:]
+    ev = json.loads((tmp_path / "ev.json").read_text())
+    assert ev["inference_precision"] == INT8 and ev["metrics"]["total"] == 16 and ev["null_threshold"]["value"] == -0.5
