@@ -34,7 +34,7 @@ def main():
     p.add_argument("--max_query_length", type=int, default=64, help="question tokens kept (default 64)")
     p.add_argument("--attn_implementation", default="auto",
                    help="attention kernel: auto (what the model supports: sdpa, else eager), sdpa or eager")
-    p.add_argument("--int8", action="store_true", help="answer with the int8 model (CPU): 2.4x faster, F1 -0.1 on "
+    p.add_argument("--int8", action="store_true", help="answer with the int8 model (CPU): 2.26x faster, F1 -0.1 on "
                    "the default run (benchmarks/int8_inference.py)")
     p.add_argument("--json", action="store_true", help="print the full result (with n-best) as JSON")
     a = p.parse_args()

@@ -92,7 +92,7 @@ def main():
     p.add_argument("--max_seq_length", type=int, default=None, help="default 384 (QA) / 256 (sentiment)")
     p.add_argument("--doc_stride", type=int, default=128)
     p.add_argument("--max_context_chars", type=int, default=MAX_CONTEXT_CHARS)
-    p.add_argument("--int8", action="store_true", help="serve the int8 model (CPU): 2.4x faster, F1 -0.1 on the "
+    p.add_argument("--int8", action="store_true", help="serve the int8 model (CPU): 2.26x faster, F1 -0.1 on the "
                    "default run (benchmarks/int8_inference.py)")
     a = p.parse_args()
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.WARNING)

@@ -12,7 +12,7 @@ INT8 = "dynamic int8: per-channel weights of every encoder nn.Linear, the task h
 
 def int8(model):
     """The model for CPU inference in int8 (torch.ao dynamic quantization; the head stays fp32, where it decides
-    the span). benchmarks/int8_inference.py measured it on the default run's 1,000 eval questions: 2.4x faster
+    the span). benchmarks/int8_inference.py measured it on the default run's 1,000 eval questions: 2.26x faster
     than fp32, F1 -0.10 (results/benchmarks/int8_inference_*.json); answers may change with the batch."""
     import copy
     q = torch.ao.quantization

@@ -285,7 +285,7 @@ class ModelArguments:
                 "cores; else no rounding). 1 turns it off."})
     int8: bool = field(default=False, metadata={
         "help": "run_squad.py on a CPU: calibrate, evaluate and demo with the int8 model (bertkit.inference.int8: "
-                "2.28x faster, F1 -0.10 on the default run); the saved model stays fp32."})
+                "2.26x faster, F1 -0.10 on the default run); the saved model stays fp32."})
 
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # quiet fork warnings from datasets.map
