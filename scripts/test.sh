@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test suite: creates .venv if needed, then runs pytest offline (15-20 min on 2 CPU cores).
+# The test suite: creates .venv if needed, then runs pytest offline (~20-22 min on 2 CPU cores).
 #   bash scripts/test.sh               # everything
 #   bash scripts/test.sh -k scoring    # pytest arguments pass through
 set -euo pipefail
