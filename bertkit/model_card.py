@@ -35,25 +35,32 @@ def _yaml_metrics(rows) -> str:
     return "    metrics:\n" + "\n".join(items) if items else ""  # a run that did not evaluate: no metrics
 
 
+def _header(r: dict, pipeline: str, dataset: str, task_name: str, dataset_name: str, metrics: str, split="") -> str:
+    """The YAML lines after base_model/tags: the pipeline, the dataset and the model-index with its metrics."""
+    return f"""pipeline_tag: {pipeline}
+datasets:
+- {dataset}
+model-index:
+- name: {q(Path(r['output_dir']).name)}
+  results:
+  - task:
+      type: {pipeline}
+      name: {task_name}
+    dataset:
+      name: {q(dataset_name)}
+      type: {dataset}
+{split}{metrics}"""
+
+
 def _squad(r: dict) -> tuple[str, str]:
     m, b, data = r["metrics"] or {}, r.get("baseline_metrics") or {}, r["data"]
     n_eval = data.get("eval", {}).get("n_examples")
     proto = r.get("protocol") or "?"
     where = f"{proto}, {n_eval} questions" if n_eval else proto
-    header = f"""pipeline_tag: question-answering
-datasets:
-- squad_v2
-model-index:
-- name: {q(Path(r['output_dir']).name)}
-  results:
-  - task:
-      type: question-answering
-      name: Extractive question answering with unanswerable questions
-    dataset:
-      name: {q(f"SQuAD 2.0 ({r.get('protocol_note') or proto})")}
-      type: squad_v2
-{_yaml_metrics([("exact_match", m.get("exact"), f"Exact ({where})"), ("f1", m.get("f1"), f"F1 ({where})"),
-                ("f1", m.get("HasAns_f1"), f"HasAns F1 ({where})")])}"""
+    header = _header(r, "question-answering", "squad_v2", "Extractive question answering with unanswerable questions",
+                     f"SQuAD 2.0 ({r.get('protocol_note') or proto})", _yaml_metrics([
+                         ("exact_match", m.get("exact"), f"Exact ({where})"), ("f1", m.get("f1"), f"F1 ({where})"),
+                         ("f1", m.get("HasAns_f1"), f"HasAns F1 ({where})")]))
     t = r.get("null_threshold") or {}
     rows = [("EM", "exact"), ("F1", "f1"), ("HasAns F1", "HasAns_f1"), ("NoAns F1", "NoAns_f1"), ("best F1", "best_f1")]
     f = lambda x, k: f"{x[k]:.2f}" if k in x else "-"  # noqa: E731  (- : not evaluated)
@@ -88,21 +95,11 @@ def _imdb(r: dict) -> tuple[str, str]:
     m, b = r.get("metrics") or {}, r.get("baseline_metrics") or {}
     n = m.get("n")
     where = f"{r.get('protocol')}, {n} test reviews"
-    header = f"""pipeline_tag: text-classification
-datasets:
-- imdb
-model-index:
-- name: {q(Path(r['output_dir']).name)}
-  results:
-  - task:
-      type: text-classification
-      name: Sentiment (positive / negative)
-    dataset:
-      name: {q(f"IMDB ({r.get('protocol')})")}
-      type: imdb
-      split: test
-{_yaml_metrics([("accuracy", 100 * m["accuracy"] if "accuracy" in m else None, f"Accuracy % ({where})"),
-                ("f1", 100 * m["macro_f1"] if "macro_f1" in m else None, f"Macro F1 % ({where})")])}"""
+    header = _header(r, "text-classification", "imdb", "Sentiment (positive / negative)",
+                     f"IMDB ({r.get('protocol')})", _yaml_metrics([
+                         ("accuracy", 100 * m["accuracy"] if "accuracy" in m else None, f"Accuracy % ({where})"),
+                         ("f1", 100 * m["macro_f1"] if "macro_f1" in m else None, f"Macro F1 % ({where})")]),
+                     split="      split: test\n")
     acc = lambda x, k: f"{100 * x[k]:.2f}" if k in x else "-"  # noqa: E731
     body = f"""## Results ({where})
 
