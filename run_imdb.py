@@ -25,7 +25,7 @@ from transformers import HfArgumentParser, Trainer, TrainingArguments
 from bertkit import imdb as I
 from bertkit.errors import UserError, exit_on_user_error
 from bertkit.model_card import write_model_card
-from bertkit.modeling import ModelArguments, check_length, load_classifier, model_provenance, resolve_model
+from bertkit.modeling import ModelArguments, check_int8, check_length, load_classifier, model_provenance, resolve_model
 from bertkit.progress import Progress, ProgressCallback, install, run_banner_for
 from bertkit.report import (REPO, OptionalSteps, provenance, relpath, write_essentials, write_json_atomic,
                             write_text_atomic)
@@ -163,9 +163,7 @@ def main():
     if not (training_args.do_train or training_args.do_eval or training_args.do_predict):
         raise UserError("nothing to do: pass --do_train, --do_eval and/or --do_predict")
     training_args = resolve_runtime(model_args, training_args)
-    if model_args.int8:
-        raise UserError("--int8 is for SQuAD inference on a CPU (run_squad.py, run_baseline.py, ask.py, serve.py); "
-                        "leave it out for run_imdb.py")
+    check_int8(model_args, "run_imdb.py")
     results = Path(data_args.results_file or REPO / "results" / f"{Path(training_args.output_dir).resolve().name}.json")
     if results.exists():
         raise UserError(f"{results} exists; choose another --results_file or --output_dir (results are never overwritten)")

@@ -25,7 +25,7 @@ from transformers import HfArgumentParser, Trainer, TrainingArguments
 from bertkit import squad as S
 from bertkit.errors import UserError, exit_on_user_error
 from bertkit.model_card import write_model_card
-from bertkit.inference import demo, describe
+from bertkit.inference import INT8, demo, describe, int8
 from bertkit.modeling import load_qa_model, model_provenance, resolve_model
 from bertkit.optim import freeze, head_rate_optimizer
 from bertkit.progress import install, run_banner_for
@@ -116,11 +116,8 @@ def main():
         timing["train_tokens_per_second"] = optional("tokens/s", tokens_per_second, tr.metrics, train_feats)
         loss_log = [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
     metrics = None
-    inference = None
     if model_args.int8:  # predictions only: the saved model (above) is the fp32 one that trained
-        from bertkit.inference import INT8, int8
         trainer.model = trainer.model_wrapped = int8(trainer.model)
-        inference = INT8
     if need_calibration:
         progress.predict_label = "calibration"
         threshold = S.calibrate(trainer, questions, data_args, out_dir=training_args.output_dir)
@@ -145,7 +142,7 @@ def main():
               "null_threshold": threshold, "metrics": metrics, "baseline_metrics": baseline["metrics"] if baseline else None,
               "baseline_results": data_args.baseline_results,
               "output_dir": relpath(training_args.output_dir), "timing": timing, "loss_log": loss_log,
-              **({"inference_precision": inference} if model_args.int8 else {}), **prov}
+              **({"inference_precision": INT8} if model_args.int8 else {}), **prov}
     write_essentials(training_args.output_dir, result)  # model, predictions, metrics: on disk before anything optional
     result["runtime"] = optional("runtime record", runtime_record, model_args, training_args, trainer.model)
     d = optional("demo", demo, trainer.model, tokenizer, max_seq_length=data_args.max_seq_length,

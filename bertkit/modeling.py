@@ -214,6 +214,15 @@ def position_limit(model) -> int | None:
     return limit - (pad + 1) if pad is not None else limit
 
 
+def check_int8(model_args, script="run_squad.py"):
+    """--int8 (CPU inference in int8) where it can run: refused on a GPU, and by the scripts without it."""
+    import torch
+    if getattr(model_args, "int8", False) and (torch.cuda.is_available() or script not in ("run_squad.py",
+                                                                                            "run_baseline.py")):
+        raise UserError(f"--int8 is for SQuAD inference on a CPU (run_squad.py, run_baseline.py, ask.py, serve.py); "
+                        f"leave it out {'on a GPU' if torch.cuda.is_available() else 'for ' + script}")
+
+
 def check_length(max_seq_length: int, model, flag: str = "--max_seq_length"):
     limit = position_limit(model)
     if limit and max_seq_length > limit:

@@ -12,7 +12,7 @@ import numpy as np
 from . import data as D
 from .errors import UserError
 from .features import featurize
-from .modeling import ModelArguments, check_length  # noqa: F401  (ModelArguments: re-exported for the scripts)
+from .modeling import ModelArguments, check_int8, check_length  # noqa: F401  (re-exported for the scripts)
 from .postprocess import postprocess_qa
 from .report import REPO, write_json_atomic
 from .runtime import predict_in_order
@@ -155,15 +155,6 @@ def saved_threshold(model_dir) -> dict | None:
         raise UserError(f"{p} is not a threshold file (JSON with a numeric 'value'); delete it or pass "
                         "--null_score_diff_threshold <number>") from None
     return rec
-
-
-def check_int8(model_args, script="run_squad.py"):
-    """--int8 (CPU inference in int8) where it can run: refused on a GPU, and by the scripts without it."""
-    import torch
-    if getattr(model_args, "int8", False) and (torch.cuda.is_available() or script not in ("run_squad.py",
-                                                                                            "run_baseline.py")):
-        raise UserError(f"--int8 is for SQuAD inference on a CPU (run_squad.py, run_baseline.py, ask.py, serve.py); "
-                        f"leave it out {'on a GPU' if torch.cuda.is_available() else 'for ' + script}")
 
 
 def check_model_fits(data_args, model, tokenizer):
