@@ -12,12 +12,12 @@ import logging
 import sys
 from pathlib import Path
 
-from bertkit.data import read_text
+from bertkit.data.files import read_text
 from bertkit.errors import UserError, exit_on_user_error
-from bertkit.inference import DEMO, INT8, answer, describe, int8
-from bertkit.modeling import load_qa_model, resolve_model
-from bertkit.scoring import abstain_note
-from bertkit.squad import THRESHOLD_FILE, check_model_fits, check_room, saved_threshold
+from bertkit.qa.inference import DEMO, INT8, answer, describe, int8
+from bertkit.train.modeling import load_qa_model, resolve_model
+from bertkit.qa.scoring import abstain_note
+from bertkit.qa.arguments import THRESHOLD_FILE, check_model_fits, check_room, saved_threshold
 
 
 def main():

@@ -7,10 +7,10 @@ import argparse
 import json
 import logging
 
-from bertkit.data import read_text
+from bertkit.data.files import read_text
 from bertkit.errors import UserError, exit_on_user_error
-from bertkit.imdb import classify_text
-from bertkit.modeling import check_length, load_classifier, resolve_model
+from bertkit.classify.encode import classify_text
+from bertkit.train.modeling import check_length, load_classifier, resolve_model
 
 
 def main():

@@ -11,28 +11,29 @@ import logging
 
 from transformers import HfArgumentParser, Trainer, TrainingArguments
 
-from bertkit import squad as S
+from bertkit.qa import arguments as A
+from bertkit.qa import steps as S
 from bertkit.errors import UserError, exit_on_user_error
-from bertkit.inference import demo, describe
-from bertkit.modeling import load_qa_model, model_provenance, resolve_model
-from bertkit.progress import install, run_banner_for
-from bertkit.report import OptionalSteps, provenance, relpath, write_essentials, write_json_atomic
-from bertkit.runtime import collator, resolve_runtime, runtime_record
-from bertkit.scoring import squad_v2_metrics
+from bertkit.qa.inference import demo, describe
+from bertkit.train.modeling import ModelArguments, check_int8, load_qa_model, model_provenance, resolve_model
+from bertkit.train.progress import install, run_banner_for
+from bertkit.results.record import OptionalSteps, provenance, relpath, write_essentials, write_json_atomic
+from bertkit.train.runtime import collator, resolve_runtime, runtime_record
+from bertkit.qa.scoring import squad_v2_metrics
 
 log = logging.getLogger("run_baseline")
 
 
 def main():
     model_args, data_args, training_args = HfArgumentParser(
-        (S.ModelArguments, S.DataArguments, TrainingArguments)).parse_args_into_dataclasses()
+        (ModelArguments, A.DataArguments, TrainingArguments)).parse_args_into_dataclasses()
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     optional = OptionalSteps(log)
     prov = provenance(optional)  # at the start: the code and command that this run used
     training_args = resolve_runtime(model_args, training_args)
-    S.check_int8(model_args, "run_baseline.py")
-    S.check_outputs(data_args, training_args)
-    if S.threshold_setting(data_args) == "auto":
+    check_int8(model_args, "run_baseline.py")
+    A.check_outputs(data_args, training_args)
+    if A.threshold_setting(data_args) == "auto":
         raise UserError("run_baseline.py scores the model before any training, so there is nothing to calibrate the "
                         "threshold on: pass --null_score_diff_threshold <number> (default 0.0); best_* give the "
                         "oracle threshold")
@@ -40,11 +41,11 @@ def main():
     model_path = resolve_model(model_args.model_name_or_path)
     tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code,
                                      model_args.attn_implementation, model_args.model_dtype)
-    S.check_model_fits(data_args, model, tokenizer)
+    A.check_model_fits(data_args, model, tokenizer)
     model_info = optional("model provenance", model_provenance, model_path, model, tokenizer,
                           default={"name_or_path": model_path})
     if model_args.int8:
-        from bertkit.inference import INT8, int8  # CPU inference in int8 (after the provenance: fp32 weights)
+        from bertkit.qa.inference import INT8, int8  # CPU inference in int8 (after the provenance: fp32 weights)
         model = int8(model)
     optional("banner", run_banner_for, training_args, model_info, model_path, S.describe_data(questions, data_args),
              threshold=str(data_args.null_score_diff_threshold))
@@ -72,7 +73,7 @@ def main():
     if d:
         log.info("demo %r: %s", d["question"], describe(d))
     result.update(demo=d, warnings=optional.warnings)
-    path = S.results_path(data_args, training_args)
+    path = A.results_path(data_args, training_args)
     write_json_atomic(path, result)
     log.info("wrote %s", path)
 

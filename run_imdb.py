@@ -22,14 +22,16 @@ from pathlib import Path
 import numpy as np
 from transformers import HfArgumentParser, Trainer, TrainingArguments
 
-from bertkit import imdb as I
+from bertkit.classify.encode import encode
+from bertkit.classify.scoring import ID2LABEL, classification_metrics
+from bertkit.data.imdb import labelled_dataset, stratified_split, stratified_take
 from bertkit.errors import UserError, exit_on_user_error
-from bertkit.model_card import write_model_card
-from bertkit.modeling import ModelArguments, check_int8, check_length, load_classifier, model_provenance, resolve_model
-from bertkit.progress import Progress, ProgressCallback, install, run_banner_for
-from bertkit.report import (REPO, OptionalSteps, provenance, relpath, write_essentials, write_json_atomic,
+from bertkit.report.model_card import write_model_card
+from bertkit.train.modeling import ModelArguments, check_int8, check_length, load_classifier, model_provenance, resolve_model
+from bertkit.train.progress import Progress, ProgressCallback, install, run_banner_for
+from bertkit.results.record import (REPO, OptionalSteps, provenance, relpath, write_essentials, write_json_atomic,
                             write_text_atomic)
-from bertkit.runtime import (collator, fp32_predictions, interrupt_callback, predict_in_order, resolve_runtime,
+from bertkit.train.runtime import (collator, fp32_predictions, interrupt_callback, predict_in_order, resolve_runtime,
                              resume_point, runtime_record, tokens_per_second)
 
 log = logging.getLogger("run_imdb")
@@ -70,20 +72,20 @@ def load_splits(a: DataArguments, seed: int):
     else:
         if not a.train_file or not a.test_file:
             raise UserError("pass --train_file and --test_file (or --dataset_name imdb)")
-        train, test = (I.labelled_dataset(p, a.text_column, a.label_column, flag)
+        train, test = (labelled_dataset(p, a.text_column, a.label_column, flag)
                        for p, flag in ((a.train_file, "--train_file"), (a.test_file, "--test_file")))
-        val = (I.labelled_dataset(a.validation_file, a.text_column, a.label_column, "--validation_file")
+        val = (labelled_dataset(a.validation_file, a.text_column, a.label_column, "--validation_file")
                if a.validation_file else None)
         files = {"train": a.train_file, "test": a.test_file, "validation": a.validation_file}
-        from bertkit.data import sha256_file
+        from bertkit.data.files import sha256_file
         prov = {"source": "local", "files": {k: {"path": p, "sha256": sha256_file(p)} for k, p in files.items() if p}}
     if val is None:
         if a.validation_size >= len(train):
             raise UserError(f"--validation_size {a.validation_size} holds out every one of the {len(train)} training "
                             "reviews; lower it or pass --validation_file")
-        train, val = I.stratified_split(train, a.validation_size, seed)
+        train, val = stratified_split(train, a.validation_size, seed)
         prov["validation"] = f"{a.validation_size} reviews held out of train (stratified, seed {seed})"
-    take = lambda ds, n: ds.select(I.stratified_take(ds["label"], n, seed))  # noqa: E731
+    take = lambda ds, n: ds.select(stratified_take(ds["label"], n, seed))  # noqa: E731
     splits = {"train": take(train, a.max_train_samples), "validation": take(val, a.max_eval_samples),
               "test": take(test, a.max_predict_samples)}
     for k, flag in (("train", "--max_train_samples"), ("validation", "--max_eval_samples / --validation_size"),
@@ -105,12 +107,12 @@ def write_predictions(path, ds, probs):
 
 def tokenize(ds, name, tok, data_args, show=True):
     """Token ids for a split, in chunks of >= 1000 reviews (about 20 for the full set), so that a long
-    tokenisation shows its rate and time left (bertkit.progress). With --preprocessing_num_workers: one
+    tokenisation shows its rate and time left (bertkit.train.progress). With --preprocessing_num_workers: one
     datasets.map over the workers, with datasets' own progress bar."""
     kw = dict(batched=True, fn_kwargs=dict(tokenizer=tok, max_seq_length=data_args.max_seq_length,
                                            truncation=data_args.truncation))
     if data_args.preprocessing_num_workers:
-        return ds.map(I.encode, num_proc=data_args.preprocessing_num_workers, desc=f"Tokenize {name}", **kw)
+        return ds.map(encode, num_proc=data_args.preprocessing_num_workers, desc=f"Tokenize {name}", **kw)
     from datasets import concatenate_datasets
     from datasets.utils.logging import disable_progress_bar, enable_progress_bar, is_progress_bar_enabled
     step = max(1000, -(-len(ds) // 20))
@@ -118,7 +120,7 @@ def tokenize(ds, name, tok, data_args, show=True):
     disable_progress_bar()  # a datasets bar per chunk would drown the one line that matters
     try:
         for start in range(0, len(ds), step):
-            parts.append(ds.select(range(start, min(start + step, len(ds)))).map(I.encode, **kw))
+            parts.append(ds.select(range(start, min(start + step, len(ds)))).map(encode, **kw))
             bar.update(start + len(parts[-1]))
     finally:
         bar.close()
@@ -136,7 +138,7 @@ def predict(trainer, ds, progress: ProgressCallback, label: str):
     logits = out.predictions[0] if isinstance(out.predictions, tuple) else out.predictions
     probs = np.exp(logits - logits.max(-1, keepdims=True))
     probs /= probs.sum(-1, keepdims=True)
-    return I.classification_metrics(ds["label"], probs.argmax(-1)), probs
+    return classification_metrics(ds["label"], probs.argmax(-1)), probs
 
 
 def accuracy(eval_pred):
@@ -179,7 +181,7 @@ def main():
         splits, data_prov = load_splits(data_args, training_args.data_seed or training_args.seed)
     t_read = time.perf_counter() - t0
     model_path = resolve_model(model_args.model_name_or_path)
-    tok, model = load_classifier(model_path, training_args.seed, 2, I.ID2LABEL, model_args.trust_remote_code,
+    tok, model = load_classifier(model_path, training_args.seed, 2, ID2LABEL, model_args.trust_remote_code,
                                  model_args.attn_implementation, model_args.model_dtype)
     check_length(data_args.max_seq_length, model)
     model_info = optional("model provenance", model_provenance, model_path, model, tok, default={"name_or_path": model_path})

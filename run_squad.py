@@ -22,22 +22,23 @@ from pathlib import Path
 
 from transformers import HfArgumentParser, Trainer, TrainingArguments
 
-from bertkit import squad as S
+from bertkit.qa import arguments as A
+from bertkit.qa import steps as S
 from bertkit.errors import UserError, exit_on_user_error
-from bertkit.model_card import write_model_card
-from bertkit.inference import INT8, demo, describe, int8
-from bertkit.modeling import load_qa_model, model_provenance, resolve_model
-from bertkit.optim import freeze, head_rate_optimizer
-from bertkit.progress import install, run_banner_for
-from bertkit.report import OptionalSteps, provenance, relpath, write_essentials, write_json_atomic
-from bertkit.runtime import (collator, fp32_predictions, interrupt_callback, resolve_runtime, resume_point, runtime_record,
+from bertkit.report.model_card import write_model_card
+from bertkit.qa.inference import INT8, demo, describe, int8
+from bertkit.train.modeling import ModelArguments, check_int8, load_qa_model, model_provenance, resolve_model
+from bertkit.train.optim import freeze, head_rate_optimizer
+from bertkit.train.progress import install, run_banner_for
+from bertkit.results.record import OptionalSteps, provenance, relpath, write_essentials, write_json_atomic
+from bertkit.train.runtime import (collator, fp32_predictions, interrupt_callback, resolve_runtime, resume_point, runtime_record,
                              tokens_per_second)
 
 log = logging.getLogger("run_squad")
 
 
 def parse_args():
-    parser = HfArgumentParser((S.ModelArguments, S.DataArguments, TrainingArguments))
+    parser = HfArgumentParser((ModelArguments, A.DataArguments, TrainingArguments))
     if len(sys.argv) == 2 and sys.argv[1].endswith(".json"):
         return parser.parse_json_file(sys.argv[1])
     return parser.parse_args_into_dataclasses()
@@ -51,8 +52,8 @@ def main():
     if not (training_args.do_train or training_args.do_eval):
         raise UserError("nothing to do: pass --do_train and/or --do_eval")
     training_args = resolve_runtime(model_args, training_args)
-    S.check_int8(model_args)
-    S.check_outputs(data_args, training_args, training_args.do_eval)
+    check_int8(model_args)
+    A.check_outputs(data_args, training_args, training_args.do_eval)
     resume = resume_point(training_args) if training_args.do_train else None  # a bad path fails before any work
     baseline = None
     if data_args.baseline_results:
@@ -62,12 +63,12 @@ def main():
 
     # The no-answer threshold: a number, or auto = calibrated after training on held-out training-side questions
     # (evaluating a saved model: the threshold saved with it, else calibrated on the training side's questions).
-    setting = S.threshold_setting(data_args)
+    setting = A.threshold_setting(data_args)
     threshold = {"value": setting, "method": "given"} if setting != "auto" else None
     if setting == "auto" and not training_args.do_train:
-        saved = S.saved_threshold(resolve_model(model_args.model_name_or_path))
+        saved = A.saved_threshold(resolve_model(model_args.model_name_or_path))
         if saved:
-            threshold = {**saved, "method": "saved", "file": S.THRESHOLD_FILE}
+            threshold = {**saved, "method": "saved", "file": A.THRESHOLD_FILE}
     need_calibration = threshold is None  # auto: calibrate (and, after training, save) even without --do_eval
     questions = S.load_questions(data_args, training_args, need_train=training_args.do_train,
                                  need_calibration=need_calibration, need_eval=training_args.do_eval)
@@ -78,7 +79,7 @@ def main():
     model_path = resolve_model(model_args.model_name_or_path)
     tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code,
                                      model_args.attn_implementation, model_args.model_dtype)
-    S.check_model_fits(data_args, model, tokenizer)
+    A.check_model_fits(data_args, model, tokenizer)
     model_info = optional("model provenance", model_provenance, model_path, model, tokenizer,
                           default={"name_or_path": model_path})
     optional("banner", run_banner_for, training_args, model_info, model_path, S.describe_data(questions, data_args),
@@ -123,7 +124,7 @@ def main():
         threshold = S.calibrate(trainer, questions, data_args, out_dir=training_args.output_dir)
         timing["calibration_seconds"] = threshold["calibration"]["seconds"]
         if training_args.do_train and trainer.is_world_process_zero():  # saved with the model it belongs to
-            write_json_atomic(Path(training_args.output_dir) / S.THRESHOLD_FILE,
+            write_json_atomic(Path(training_args.output_dir) / A.THRESHOLD_FILE,
                               {**threshold, "model": relpath(training_args.output_dir)})
     if training_args.do_eval:  # writes the prediction files
         progress.predict_label = "eval"
@@ -150,7 +151,7 @@ def main():
     if d:
         log.info("demo %r: %s", d["question"], describe(d))
     result.update(demo=d, demo_baseline=baseline.get("demo") if baseline else None, warnings=optional.warnings)
-    path = S.results_path(data_args, training_args)
+    path = A.results_path(data_args, training_args)
     if training_args.do_train:  # optional: the model, predictions and metrics are all on disk already
         optional("model card", write_model_card, training_args.output_dir, result)
     write_json_atomic(path, result)

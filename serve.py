@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 from bertkit.errors import UserError, exit_on_user_error
-from bertkit.serving import MAX_CONTEXT_CHARS, BadRequest, Served
+from bertkit.serve.service import MAX_CONTEXT_CHARS, BadRequest, Served
 
-PAGE = Path(__file__).resolve().parent / "bertkit" / "page.html"
+PAGE = Path(__file__).resolve().parent / "bertkit" / "serve" / "page.html"
 MAX_BODY = 2 * MAX_CONTEXT_CHARS * 4 + 65536  # bytes: the biggest valid request, in UTF-8, with room for JSON
 
 

@@ -22,9 +22,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bertkit.datafiles import data_dir  # noqa: E402
+from bertkit.data.files import data_dir  # noqa: E402
 from bertkit.errors import UserError, exit_on_user_error  # noqa: E402
-from bertkit.report import REPO, provenance, write_json_atomic  # noqa: E402
+from bertkit.results.record import REPO, provenance, write_json_atomic  # noqa: E402
 
 
 def padded_tokens(lengths: np.ndarray, batch: int) -> int:
@@ -50,16 +50,17 @@ def main():
 
     from transformers import Trainer, TrainingArguments
 
-    from bertkit import squad as S
-    from bertkit.modeling import load_qa_model, model_provenance, resolve_model
-    from bertkit.runtime import collator
+    from bertkit.qa import arguments as A
+    from bertkit.qa import steps as S
+    from bertkit.train.modeling import ModelArguments, load_qa_model, model_provenance, resolve_model
+    from bertkit.train.runtime import collator
     logging.basicConfig(level=logging.WARNING)
     out = Path(a.output or REPO / "results" / "benchmarks" /
                f"eval_order_{datetime.datetime.now().strftime('%Y%m%d_%H%M%S')}.json")
     if out.exists():
         raise UserError(f"{out} exists; choose another --output")
     dev = Path(a.data_dir) / "squad_v2" / "dev-v2.0.json.gz"
-    data_args = S.DataArguments(protocol="dev-split", validation_file=str(dev), max_eval_samples=a.max_eval_samples,
+    data_args = A.DataArguments(protocol="dev-split", validation_file=str(dev), max_eval_samples=a.max_eval_samples,
                                 max_seq_length=a.max_seq_length, doc_stride=a.doc_stride)
     tmp = tempfile.mkdtemp()
     targs = TrainingArguments(output_dir=tmp, per_device_eval_batch_size=a.batch_size, report_to="none",
@@ -69,7 +70,7 @@ def main():
     tok, model = load_qa_model(model_path, a.seed)
     _, examples, feats, data_prov, _ = S.load_features(data_args, tok, targs, questions)
     trainer = Trainer(model=model, args=targs, processing_class=tok,
-                      data_collator=collator(tok, S.ModelArguments(), targs))
+                      data_collator=collator(tok, ModelArguments(), targs))
     lengths = np.array([len(x) for x in feats["input_ids"]])
     ways = {"dataset_order": (False, a.batch_size), "length_sorted": (True, a.sorted_batch_size)}
     seconds = {w: [] for w in ways}

@@ -18,19 +18,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bertkit.datafiles import data_dir  # noqa: E402
+from bertkit.data.files import data_dir  # noqa: E402
 from bertkit.errors import UserError, exit_on_user_error  # noqa: E402
-from bertkit.report import REPO, provenance, write_json_atomic  # noqa: E402
+from bertkit.results.record import REPO, provenance, write_json_atomic  # noqa: E402
 
 
 def main():
     import torch
 
-    from bertkit import data as D
-    from bertkit.inference import INT8, answer, int8
-    from bertkit.modeling import load_qa_model, model_provenance
-    from bertkit.scoring import squad_v2_metrics
-    from bertkit.squad import saved_threshold
+    from bertkit.data import squad as D
+    from bertkit.qa.inference import INT8, answer, int8
+    from bertkit.train.modeling import load_qa_model, model_provenance
+    from bertkit.qa.scoring import squad_v2_metrics
+    from bertkit.qa.arguments import saved_threshold
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", required=True, help="a fine-tuned QA run folder (with qa_threshold.json)")
     p.add_argument("--max_eval_samples", type=int, default=1000)
@@ -51,7 +51,7 @@ def main():
     tok, fp32 = load_qa_model(a.model, seed=0)
     fp32.eval()
     import copy
-    # the plain recipe (every nn.Linear, per-tensor scales) vs the one ask.py/serve.py --int8 use (bertkit.inference)
+    # the plain recipe (every nn.Linear, per-tensor scales) vs the one ask.py/serve.py --int8 use (bertkit.qa.inference)
     plain = torch.ao.quantization.quantize_dynamic(copy.deepcopy(fp32), {torch.nn.Linear}, dtype=torch.qint8)
     models = {"fp32": fp32, "int8": plain, "int8_per_channel": int8(fp32)}
     runs = {k: [] for k in models}

@@ -9,7 +9,7 @@ eval questions of its seed, everything else the script's defaults) with the knob
 results/learning_curve/<point>.json (its exact command in `launched_by`) and <point>/ (model, prediction and
 calibration files; git keeps the small ones). A point whose JSON exists is never rerun or overwritten, so an
 interrupted curve goes on where it stopped. Run it alone on the machine: two torch jobs on 2 cores slow each
-other ~2x, and the minutes are part of the result. The figures come from bertkit.curve.
+other ~2x, and the minutes are part of the result. The figures come from bertkit.report.learning_curve.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bertkit.report import REPO, write_text_atomic  # noqa: E402
+from bertkit.results.record import REPO, write_text_atomic  # noqa: E402
 
 FOLDER = REPO / "results" / "learning_curve"
 FIXED = {"BASELINE": "0", "REPORT": "0"}  # the baseline is the same at every budget: the committed default run has it
@@ -93,7 +93,7 @@ def run(names: list[str]) -> int:
 
 
 def report() -> int:
-    from bertkit import curve
+    from bertkit.report import learning_curve as curve
     points, skipped = curve.read_points(FOLDER)
     group = {name: g for name, (g, _) in POINTS.items()}
     line = [p for p in points if group.get(p["name"]) == "curve"]
@@ -134,7 +134,7 @@ def report() -> int:
     lines += ["Training windows: windows per epoch x epochs. Minutes and windows/s: the training step alone, on the "
               "machine in the JSON (`hardware.cpu_model`). Calibration noise: the sd of the eval F1 over "
               f"{curve.BOOTSTRAP} bootstrap resamples of the calibration questions, each resample's threshold "
-              "chosen again by `expected_gain` (`calibration_study` in bertkit/curve.py has both methods).", ""]
+              "chosen again by `expected_gain` (`calibration_study` in bertkit/report/learning_curve.py has both methods).", ""]
     if skipped:
         lines += ["Not (yet) points:", ""] + [f"- `{f}`: {why}" for f, why in skipped] + [""]
     write_text_atomic(FOLDER / "README.md", "\n".join(lines))

@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bertkit.datafiles import data_dir  # noqa: E402
+from bertkit.data.files import data_dir  # noqa: E402
 from bertkit.errors import UserError, exit_on_user_error  # noqa: E402
-from bertkit.report import REPO, provenance, relpath, write_json_atomic  # noqa: E402
-from bertkit.serve_client import DEMO, Server, ask_demo_in_browser, call, chromium  # noqa: E402
+from bertkit.results.record import REPO, provenance, relpath, write_json_atomic  # noqa: E402
+from bertkit.serve.client import DEMO, Server, ask_demo_in_browser, call, chromium  # noqa: E402
 
 BAD = [({"question": "", "context": "x"}, 422), (b"{not json", 400), ({"context": "Bob went home."}, 422),
        ({"question": "Who?", "context": "Bob went home.", "top_k": 99}, 422)]
@@ -33,7 +33,7 @@ BAD = [({"question": "", "context": "x"}, 422), (b"{not json", 400), ({"context"
 
 def questions(n: int) -> list[dict]:
     """The demo and the first dev-split eval questions (articles 25-34), as a user would paste them."""
-    from bertkit.data import read_squad_rows
+    from bertkit.data.squad import read_squad_rows
     rows = [r for r in read_squad_rows(str(data_dir() / "squad_v2" / "dev-v2.0.json.gz")) if r["article_index"] >= 25]
     return [DEMO] + [{"question": r["question"], "context": r["context"]} for r in rows[: n - 1]]
 

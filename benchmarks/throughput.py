@@ -33,9 +33,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bertkit.datafiles import data_dir, hint_for  # noqa: E402
+from bertkit.data.files import data_dir, hint_for  # noqa: E402
 from bertkit.errors import UserError, exit_on_user_error  # noqa: E402
-from bertkit.report import REPO, provenance, write_json_atomic  # noqa: E402
+from bertkit.results.record import REPO, provenance, write_json_atomic  # noqa: E402
 
 # Peak dense tensor-core FLOP/s by GPU name fragment (vendor data sheets, SXM parts): (bf16, tf32).
 PEAK_FLOPS = {"H200": (989e12, 494e12), "H100 PCIe": (756e12, 378e12), "H100": (989e12, 494e12),
@@ -80,7 +80,7 @@ def parse_args(argv=None):
 
 def build_config(name: str):
     from transformers import AutoConfig, BertConfig
-    from bertkit.modeling import offline_minilm_path
+    from bertkit.train.modeling import offline_minilm_path
     if name == "bert-base":
         return BertConfig(**BERT_BASE), "bert-base-uncased architecture"
     path = offline_minilm_path() if name == "minilm" else name
@@ -91,7 +91,7 @@ def build_config(name: str):
 
 def tokenizer_path(tokenizer: str | None, model: str) -> str:
     """--tokenizer, else the offline MiniLM (bert-base-uncased vocabulary), else the --model folder."""
-    from bertkit.modeling import offline_minilm_path
+    from bertkit.train.modeling import offline_minilm_path
     has_vocab = lambda d: d and any((Path(d) / f).is_file() for f in ("tokenizer.json", "vocab.txt"))  # noqa: E731
     if tokenizer:
         if not has_vocab(tokenizer):
@@ -108,9 +108,10 @@ def tokenizer_path(tokenizer: str | None, model: str) -> str:
 def squad_windows(data_dir: str, tok_path: str, max_seq_length: int, doc_stride: int, max_questions: int | None = None):
     """All SQuAD 2.0 dev windows with their training labels: the shapes a SQuAD fine-tuning run sees."""
     from transformers import AutoTokenizer
-    from bertkit import data as D
-    from bertkit.features import check_fast, featurize
-    from bertkit.squad import DataArguments, check_sizes
+    from bertkit.data import squad as D
+    from bertkit.qa.features import featurize
+    from bertkit.train.modeling import check_fast
+    from bertkit.qa.arguments import DataArguments, check_sizes
     dev = Path(data_dir) / "squad_v2" / "dev-v2.0.json.gz"
     if not dev.is_file():
         raise UserError(f"{dev} not found; pass --data_dir (the folder holding squad_v2/dev-v2.0.json.gz){hint_for(dev)}")

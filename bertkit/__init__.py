@@ -1,1 +1,4 @@
-"""Shared, pure steps for the BERT fine-tuning scripts: data, features, postprocess, scoring, report."""
+"""Shared, pure steps of the fine-tuning scripts, one folder per concern (CONTRIBUTING.md, "Layout").
+
+Imports only point down: serve/, report/ -> qa/, classify/ -> train/ -> data/, results/ -> errors.py.
+"""

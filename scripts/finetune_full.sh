@@ -73,7 +73,7 @@ run "${LAUNCH[@]}" run_squad.py "${COMMON[@]}" "${SPEED_ARGS[@]}" "${TRAIN[@]}" 
 
 if is_main_machine; then
   echo "== 3/3 before / after"
-  optional python -m bertkit.table "$OUTPUT_DIR.json"
+  optional python -m bertkit.report.table "$OUTPUT_DIR.json"
   if [ "$REPORT" = 1 ]; then
     optional env RESULTS_DIR="$(dirname "$OUTPUT_DIR")" RUN="$(basename "$OUTPUT_DIR")" bash scripts/report.sh
   fi

@@ -13,12 +13,12 @@ cd "$(dirname "$0")/.."
 QUICK="${QUICK:-0}"
 if [ "$QUICK" = 1 ]; then  # the first line the user reads: what this job is, and what it is not
   echo "QUICK=1: the ~10-minute job. It learns answer spans, not which questions have no answer (its calibrated" \
-       "threshold abstains everywhere); for a model that answers, run the default job without QUICK (README, \"Results\")."
+       "threshold abstains everywhere); for a model that answers, run the default job without QUICK (docs/results.md)."
 fi
 source scripts/setup_env.sh
 export BERTKIT_LAUNCHER="${BERTKIT_LAUNCHER:-bash scripts/$(basename "$0")}"
 if [ "$QUICK" = 1 ]; then JOB_MINUTES="${JOB_MINUTES:-8}"; else JOB_MINUTES="${JOB_MINUTES:-26}"; fi  # MiniLM's training here
-if [ "$QUICK" != 1 ] && [ -z "${MODEL:-}" ]; then  # the time, before the user waits for it (measured: README, "Results")
+if [ "$QUICK" != 1 ] && [ -z "${MODEL:-}" ]; then  # the time, before the user waits for it (measured: docs/results.md)
   echo "the default job: ~$JOB_MINUTES min of MiniLM training on 2 cores with bf16 in hardware (AVX512-BF16/AMX, ~8.5" \
        "windows/s), ~45 min without (~5 windows/s), plus ~2 min of evaluation and reports; QUICK=1 is ~10 min but does not answer"
 fi
@@ -54,7 +54,7 @@ BATCH="${BATCH:-16}"
 THRESHOLD="${THRESHOLD:-auto}"           # no-answer threshold: auto = calibrated on held-out training questions
 CALIBRATION_SAMPLES="${CALIBRATION_SAMPLES:-400}"
 CALIBRATION_UNIT="${CALIBRATION_UNIT:-article}"      # held out whole: article (the eval articles are new too) | paragraph
-CALIBRATION_METHOD="${CALIBRATION_METHOD:-expected_gain}"   # expected_gain | max_f1 (bertkit/scoring.py)
+CALIBRATION_METHOD="${CALIBRATION_METHOD:-expected_gain}"   # expected_gain | max_f1 (bertkit/qa/scoring.py)
 EXTRA_ARGS="${EXTRA_ARGS:-}"             # more run_squad.py flags, e.g. EXTRA_ARGS="--freeze_word_embeddings true"
 BASELINE="${BASELINE:-1}"                # 0: skip the before-training evaluation (recipe search)
 REPORT="${REPORT:-1}"                    # 0: no results/summary.md and plots at the end
@@ -86,7 +86,7 @@ run python run_squad.py "${COMMON[@]}" "${TRAIN[@]}" "${EXTRA[@]}" --output_dir 
     --results_file "$RESULTS_FILE" "${BASELINE_ARGS[@]}"
 
 echo "== 3/3 before / after"
-optional python -m bertkit.table "$RESULTS_FILE"
+optional python -m bertkit.report.table "$RESULTS_FILE"
 if [ "$REPORT" = 1 ]; then  # the summary of every run beside this one, and this run's plots (paths printed)
   optional env RESULTS_DIR="$(dirname "$RESULTS_FILE")" RUN="$(basename "$RESULTS_FILE" .json)" bash scripts/report.sh
 fi

@@ -11,5 +11,5 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 ARGS=()
 if [ -n "${DATA_DIR:-}" ]; then ARGS+=(--data_dir "$DATA_DIR"); fi
-echo "+ $PYTHON -m bertkit.fetch ${ARGS[*]} ${*:-squad-dev}"
-exec "$PYTHON" -m bertkit.fetch "${ARGS[@]}" "${@:-squad-dev}"
+echo "+ $PYTHON -m bertkit.data.fetch ${ARGS[*]} ${*:-squad-dev}"
+exec "$PYTHON" -m bertkit.data.fetch "${ARGS[@]}" "${@:-squad-dev}"

@@ -5,7 +5,7 @@
 # Writes results/gpu_check/<RUN_NAME>.json (pass/fail per check, figures, provenance) and prints a table;
 # exit 0 when every check passes, 1 when one fails. Each step's files and log: results/gpu_check/<RUN_NAME>/.
 #   bash scripts/gpu_check.sh                                   # this checkout's .venv, ../shared/data
-#   KIT=.gpu_kit VENV=system bash scripts/gpu_check.sh          # a GPU image's own Python + the offline kit (README)
+#   KIT=.gpu_kit VENV=system bash scripts/gpu_check.sh          # a GPU image's own Python + the offline kit (docs/gpu.md)
 #   DRY=1 bash scripts/gpu_check.sh                             # the same wiring on a CPU, tiny model and sizes (CI)
 # KIT: a folder laid out as ../shared/device plus the SQuAD dev file: whl/ (wheels the image lacks),
 # minilm_bf16/ (the model), imdb_sample/{train,test}.csv.gz, squad_v2/dev-v2.0.json.gz. It sets the defaults
@@ -26,7 +26,7 @@ source scripts/setup_env.sh
 export -n WHEELS   # installed once above (PYTHONPATH carries them); the steps' scripts need not install again
 export BERTKIT_LAUNCHER="${BERTKIT_LAUNCHER:-bash scripts/$(basename "$0")}"
 
-DATA_DIR="${DATA_DIR:-$(python -m bertkit.fetch --where)}"
+DATA_DIR="${DATA_DIR:-$(python -m bertkit.data.fetch --where)}"
 IMDB_DIR="${IMDB_DIR:-$DATA_DIR/imdb}"
 RUN_NAME="${RUN_NAME:-gpu_check_$([ "$DRY" = 1 ] && echo dry_)$(date +%Y%m%d_%H%M%S)}"
 RESULTS="${RESULTS:-results/gpu_check}"
@@ -39,7 +39,7 @@ if [ -e "$SUMMARY" ] || [ -e "$RUN_DIR" ]; then
   echo "error: $SUMMARY or $RUN_DIR exists; choose another RUN_NAME (results are never overwritten)" >&2; exit 2
 fi
 resolve_model() {  # the model must be there, offline, before any step; its folder holds the benchmark's tokenizer
-  python -c "import sys; from bertkit.errors import exit_on_user_error; from bertkit.modeling import resolve_model
+  python -c "import sys; from bertkit.errors import exit_on_user_error; from bertkit.train.modeling import resolve_model
 exit_on_user_error(lambda: print(resolve_model(sys.argv[1])))" "$1"
 }
 
@@ -49,7 +49,7 @@ if [ "$DRY" = 1 ]; then
   mkdir -p "$RUN_DIR"
   if [ -z "${MODEL:-}" ]; then
     MODEL="$RUN_DIR/tiny_bf16"
-    run python -m bertkit.gpu_check tiny-model "$MODEL" --tokenizer "$(resolve_model minilm)"
+    run python -m bertkit.train.gpu_check tiny-model "$MODEL" --tokenizer "$(resolve_model minilm)"
     TOKENIZER="$MODEL"
   fi
   export ALLOW_CPU=1 WORKERS=0 PIN_MEMORY=false
@@ -79,7 +79,7 @@ step() {  # step NAME command...: run it with its output in NAME.log, record exi
   echo "   exit $rc after $((SECONDS - t0)) s (log: $RUN_DIR/$name.log)"
 }
 
-step env python -m bertkit.gpu_check env --output "$RUN_DIR/env.json"
+step env python -m bertkit.train.gpu_check env --output "$RUN_DIR/env.json"
 step squad env "${SQUAD_SIZES[@]}" MODEL="$MODEL" DATA_DIR="$DATA_DIR" DATASET=dev-split \
      OUTPUT_DIR="$RUN_DIR/squad" BASELINE_DIR="$RUN_DIR/squad_baseline" BERTKIT_LAUNCHER="$BERTKIT_LAUNCHER" \
      bash scripts/finetune_full.sh
@@ -90,6 +90,6 @@ step throughput python benchmarks/throughput.py "${BENCH_SIZES[@]}" ${BENCH_ARGS
      --output "$RUN_DIR/throughput.json"
 
 DRY_FLAG=(); if [ "$DRY" = 1 ]; then DRY_FLAG=(--dry); fi
-run python -m bertkit.gpu_check judge --run_dir "$RUN_DIR" --output "$SUMMARY" "${DRY_FLAG[@]}" \
+run python -m bertkit.train.gpu_check judge --run_dir "$RUN_DIR" --output "$SUMMARY" "${DRY_FLAG[@]}" \
     --setting "MODEL=$MODEL" --setting "DATA_DIR=$DATA_DIR" --setting "IMDB_DIR=$IMDB_DIR" --setting "KIT=$KIT" \
     --setting "VENV=${VENV:-}" --setting "WHEELS=${WHEELS:-}" --setting "DRY=$DRY"

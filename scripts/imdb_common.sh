@@ -2,7 +2,7 @@
 # Knobs shared by the IMDB scripts (sourced; a script sets its own defaults for the sizes first).
 # The laptop script sets MODEL first (scripts/laptop_model.sh: the offline MiniLM unless you set it).
 MODEL="${MODEL:-bert-base-uncased}"      # falls back to the offline MiniLM when it cannot be loaded
-DATA_DIR="${DATA_DIR:-$(python -m bertkit.fetch --where)}"   # else ../shared/data if it exists, else data/
+DATA_DIR="${DATA_DIR:-$(python -m bertkit.data.fetch --where)}"   # else ../shared/data if it exists, else data/
 DATASET="${DATASET:-local}"              # local (IMDB_DIR/{train,test}.csv.gz) or a hub name (imdb)
 DATA_ITEMS=()                            # what need_data fetches / verifies in DATA_DIR before the first step
 if [ "$DATASET" = local ] && [ -z "${IMDB_DIR:-}" ]; then

@@ -42,7 +42,7 @@ ARGS+=("${RESUME_ARGS[@]}")
 # shellcheck disable=SC2086  # EXTRA_ARGS is split into flags on purpose
 run "${LAUNCH[@]}" run_imdb.py "${ARGS[@]}" "${SPEED_ARGS[@]}" $EXTRA_ARGS
 if is_main_machine; then
-  optional python -m bertkit.table "$OUTPUT_DIR.json"
+  optional python -m bertkit.report.table "$OUTPUT_DIR.json"
   if [ "$REPORT" = 1 ]; then  # the summary of every run beside this one, and this run's plots (their paths printed)
     optional env RESULTS_DIR="$(dirname "$OUTPUT_DIR")" RUN="$(basename "$OUTPUT_DIR")" bash scripts/report.sh
   fi

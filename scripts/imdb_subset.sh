@@ -18,7 +18,7 @@ source scripts/laptop_model.sh           # MODEL: the offline MiniLM unless set;
 source scripts/imdb_common.sh            # DATA_ITEMS: the data it needs (IMDB: an 84 MB archive -> 2 CSVs)
 need_data "${DATA_ITEMS[@]}"             # fetched and verified if missing, before the first step
 EPOCHS="${EPOCHS:-1}"
-# tuned for MiniLM (README, "IMDB sentiment"); another model gets Sun et al.'s BERT rate, 2e-5
+# tuned for MiniLM (docs/results.md, "IMDB sentiment"); another model gets Sun et al.'s BERT rate, 2e-5
 if [ "$MODEL_KIND" = minilm ]; then LR="${LR:-2e-4}"; else LR="${LR:-2e-5}"; fi
 WARMUP="${WARMUP:-0.1}"
 BATCH="${BATCH:-16}"
@@ -30,7 +30,7 @@ ARGS=("${COMMON[@]}" --num_train_epochs "$EPOCHS" --learning_rate "$LR" --warmup
       --per_device_train_batch_size "$BATCH" --per_device_eval_batch_size 64 --save_strategy epoch
       --save_total_limit 1 --logging_steps 20 --output_dir "$OUTPUT_DIR" --results_file "$OUTPUT_DIR.json")
 run python run_imdb.py "${ARGS[@]}"
-optional python -m bertkit.table "$OUTPUT_DIR.json"
+optional python -m bertkit.report.table "$OUTPUT_DIR.json"
 if [ "$REPORT" = 1 ]; then  # the summary of every run beside this one, and this run's plots (their paths printed)
   optional env RESULTS_DIR="$(dirname "$OUTPUT_DIR")" RUN="$(basename "$OUTPUT_DIR")" bash scripts/report.sh
 fi

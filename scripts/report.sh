@@ -22,4 +22,4 @@ fi
 ARGS=(--results "$RESULTS_DIR")
 if [ -n "$RUN" ]; then ARGS+=(--run "$RUN"); fi
 if [ "$PLOTS" = 0 ]; then ARGS+=(--no_plots); fi
-run python -m bertkit.summary "${ARGS[@]}"
+run python -m bertkit.report.summary "${ARGS[@]}"

@@ -77,7 +77,7 @@ run() { echo "+ $*"; if [ "${PRINT_ONLY:-0}" = 1 ]; then return 0; fi; "$@"; }
 # What a run needs in DATA_DIR, present and verified before its first step: fetched from the official sources
 # when missing (DATA_OFFLINE=1: never; a missing file is then one error line naming its URL and sha256).
 # The *_common.sh files list the items in DATA_ITEMS; each script calls need_data before its first step.
-need_data() { if [ $# -gt 0 ]; then run python -m bertkit.fetch --data_dir "$DATA_DIR" "$@"; fi; }
+need_data() { if [ $# -gt 0 ]; then run python -m bertkit.data.fetch --data_dir "$DATA_DIR" "$@"; fi; }
 # A step a finished run can do without (tables, reports): its failure is one warning line, never the script's
 # exit status, and it removes nothing the run wrote.
 optional() { echo "+ $*"; if [ "${PRINT_ONLY:-0}" = 1 ]; then return 0; fi; "$@" || echo "warning: optional step failed (exit $?): $*; the run's results are kept" >&2; }

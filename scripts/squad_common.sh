@@ -2,7 +2,7 @@
 # Knobs shared by the SQuAD scripts (sourced): the model, the data and the evaluation questions.
 # The laptop scripts set MODEL first (scripts/laptop_model.sh: the offline MiniLM unless you set it).
 MODEL="${MODEL:-bert-base-uncased}"      # falls back to the offline MiniLM when it cannot be loaded
-DATA_DIR="${DATA_DIR:-$(python -m bertkit.fetch --where)}"   # else ../shared/data if it exists, else data/
+DATA_DIR="${DATA_DIR:-$(python -m bertkit.data.fetch --where)}"   # else ../shared/data if it exists, else data/
 DATASET="${DATASET:-dev-split}"          # dev-split (offline: dev articles 0-24 train, 25-34 eval; fetches the
                                          # official dev file if missing), official (the official train + dev files
                                          # in DATA_DIR, fetched if missing), files (TRAIN_FILE + VALIDATION_FILE,

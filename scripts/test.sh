@@ -2,6 +2,7 @@
 # The test suite: creates .venv if needed, then runs pytest offline (~20-22 min on 2 CPU cores).
 #   bash scripts/test.sh               # everything
 #   bash scripts/test.sh -k scoring    # pytest arguments pass through
+#   bash scripts/test.sh tests/test_scoring.py   # one test file (or tests/x.py::test_y): only what is named
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup_env.sh
@@ -13,5 +14,7 @@ if [ "${BROWSER:-1}" = 1 ] && ! { command -v chromium && command -v chromedriver
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
     || echo "warning: chromium could not be installed: the browser test will skip" >&2
 fi
-echo "+ python -m pytest tests $*"
-python -m pytest tests -ra --durations=10 "$@"
+where=(tests)  # the whole suite, unless a test file or test id is named
+for a in "$@"; do case "$a" in tests/*|*.py|*::*) where=() ;; esac; done
+echo "+ python -m pytest ${where[*]} $*"
+python -m pytest "${where[@]}" -ra --durations=10 "$@"

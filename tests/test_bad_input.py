@@ -157,7 +157,7 @@ def tiny_variants(tiny_model_dir, base: Path):
     m = base / "slow_tokenizer"  # only a Python (slow) tokenizer: no offsets
     shutil.copytree(tiny_model_dir, m)
     (m / "tokenizer.json").unlink()
-    from bertkit.modeling import offline_minilm_path
+    from bertkit.train.modeling import offline_minilm_path
     shutil.copy(Path(offline_minilm_path()) / "vocab.txt", m / "vocab.txt")  # the same vocabulary as tiny's
     cfg = json.loads((m / "tokenizer_config.json").read_text())
     (m / "tokenizer_config.json").write_text(json.dumps({**cfg, "tokenizer_class": "BertTokenizerLegacy"}))

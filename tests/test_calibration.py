@@ -2,12 +2,13 @@
 import pytest
 from transformers import TrainingArguments
 
-from bertkit import squad as S
-from bertkit.data import DEV_SPLIT
+from bertkit.qa import arguments as A
+from bertkit.qa import steps as S
+from bertkit.data.squad import DEV_SPLIT
 
 
 def questions(dev_file, tmp_path, **kw):
-    args = S.DataArguments(protocol="dev-split", validation_file=dev_file, null_score_diff_threshold="auto", **kw)
+    args = A.DataArguments(protocol="dev-split", validation_file=dev_file, null_score_diff_threshold="auto", **kw)
     targs = TrainingArguments(output_dir=str(tmp_path), seed=42, report_to="none")
     return S.load_questions(args, targs, need_train=True, need_calibration=True)
 
@@ -46,9 +47,9 @@ def test_too_many_calibration_questions_is_one_clear_error(dev_file, tmp_path):
 
 def test_saved_threshold_file(tmp_path):
     from bertkit.errors import UserError
-    assert S.saved_threshold(tmp_path) is None  # a model folder without one: 0.0 / calibrate, never an error
-    (tmp_path / S.THRESHOLD_FILE).write_text('{"value": -2.5, "method": "calibrated"}')
-    assert S.saved_threshold(tmp_path)["value"] == -2.5
-    (tmp_path / S.THRESHOLD_FILE).write_text('{"value": "high"')
+    assert A.saved_threshold(tmp_path) is None  # a model folder without one: 0.0 / calibrate, never an error
+    (tmp_path / A.THRESHOLD_FILE).write_text('{"value": -2.5, "method": "calibrated"}')
+    assert A.saved_threshold(tmp_path)["value"] == -2.5
+    (tmp_path / A.THRESHOLD_FILE).write_text('{"value": "high"')
     with pytest.raises(UserError, match="not a threshold file"):
-        S.saved_threshold(tmp_path)
+        A.saved_threshold(tmp_path)

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from bertkit import data as D
+from bertkit.data import squad as D
 from bertkit.errors import UserError
 
 

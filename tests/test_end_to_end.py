@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bertkit.scoring import squad_v2_metrics
+from bertkit.qa.scoring import squad_v2_metrics
 from conftest import REPO
 
 REQUIRED = ["task", "protocol", "command", "model", "data", "hyperparameters", "metrics", "output_dir", "timing",
@@ -68,7 +68,7 @@ def test_results_json_has_provenance_and_all_metrics(runs, tiny_model_dir):
 
 
 def test_metrics_recompute_from_written_predictions(runs, dev_file):
-    from bertkit.data import read_squad_rows
+    from bertkit.data.squad import read_squad_rows
     r = json.loads((runs / "ft.json").read_text())
     out = Path(r["output_dir"]) if Path(r["output_dir"]).is_absolute() else REPO / r["output_dir"]
     load = lambda n: json.loads((out / n).read_text())  # noqa: E731
@@ -149,9 +149,9 @@ def test_ask_answers_with_the_trained_folder(runs):
 
 def test_trainer_predictions_match_direct_forward(runs, dev_file):
     """Logits reach post-processing in window order (group_by_length must not reorder evaluation)."""
-    from bertkit.data import read_squad_rows
-    from bertkit.inference import answer
-    from bertkit.modeling import load_qa_model
+    from bertkit.data.squad import read_squad_rows
+    from bertkit.qa.inference import answer
+    from bertkit.train.modeling import load_qa_model
     r = json.loads((runs / "ft.json").read_text())
     out = Path(r["output_dir"]) if Path(r["output_dir"]).is_absolute() else REPO / r["output_dir"]
     odds = json.loads((out / "null_odds.json").read_text())
@@ -166,7 +166,7 @@ def test_trainer_predictions_match_direct_forward(runs, dev_file):
 
 
 def test_before_after_table(runs):
-    from bertkit.table import table
+    from bertkit.report.table import table
     r = json.loads((runs / "ft.json").read_text())
     text = table(r)
     assert "before" in text and "after" in text and "dev-split" in text and "demo after" in text
@@ -178,8 +178,8 @@ def test_a_model_that_abstains_everywhere_says_so(runs, tmp_path):
     """Calibration found that answering never beats "no answer": ask.py says so in one line, and still shows
     the best span with its margin (and so do the table and the summary, from the same record)."""
     import shutil
-    from bertkit.summary import squad_cells
-    from bertkit.table import table
+    from bertkit.report.rows import squad_cells
+    from bertkit.report.table import table
     model = tmp_path / "abstains"
     shutil.copytree(runs / "ft", model, ignore=shutil.ignore_patterns("checkpoint-*"))
     saved = json.loads((model / "qa_threshold.json").read_text())
@@ -198,7 +198,7 @@ def test_a_model_that_abstains_everywhere_says_so(runs, tmp_path):
 def test_learning_curve_point_recomputes_the_run(runs, tmp_path):
     """A run read as a learning-curve point: its threshold re-chosen from the saved calibration files, and the
     eval F1 there recomputed from the prediction files, are the run's own; the report writes its table and plot."""
-    from bertkit import curve
+    from bertkit.report import learning_curve as curve
     r = json.loads((runs / "ft.json").read_text())
     assert all((runs / "ft" / f"{n}.json").is_file() for n in ("calibration_null_odds", "calibration_nonnull_predictions"))
     pt = curve.point(runs / "ft.json")
@@ -227,11 +227,12 @@ def test_saved_model_folder_has_no_pickles(runs):
 def test_length_sorted_eval_gives_the_dataset_order_predictions(runs, common, tmp_path):
     """Eval windows predicted longest first and mapped back: the same answers and null odds as dataset order."""
     from transformers import HfArgumentParser, Trainer, TrainingArguments
-    from bertkit import squad as S
-    from bertkit.modeling import load_qa_model
-    from bertkit.runtime import collator
+    from bertkit.qa import arguments as A
+    from bertkit.qa import steps as S
+    from bertkit.train.modeling import ModelArguments, load_qa_model
+    from bertkit.train.runtime import collator
     args = [str(a) for a in common] + ["--output_dir", str(tmp_path), "--per_device_eval_batch_size", "4"]
-    model_args, data_args, targs = HfArgumentParser((S.ModelArguments, S.DataArguments, TrainingArguments)) \
+    model_args, data_args, targs = HfArgumentParser((ModelArguments, A.DataArguments, TrainingArguments)) \
         .parse_args_into_dataclasses(args)
     tok, model = load_qa_model(str(runs / "ft"), seed=0)
     q = S.load_questions(data_args, targs, need_train=False)

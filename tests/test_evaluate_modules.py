@@ -15,7 +15,7 @@ def _latest_squad_run():
 
 @pytest.fixture(scope="module")
 def run_inputs(dev_file):
-    from bertkit.data import read_squad_rows
+    from bertkit.data.squad import read_squad_rows
     path = _latest_squad_run()
     r = json.loads(path.read_text())
     folder = REPO / r["output_dir"]

@@ -67,7 +67,7 @@ def _case(case, d, dev_file, imdb):
 
 @pytest.fixture(scope="module")
 def dev_rows(dev_file):
-    from bertkit.data import read_squad_rows
+    from bertkit.data.squad import read_squad_rows
     return read_squad_rows(dev_file)
 
 
@@ -146,8 +146,8 @@ def test_answers_read_as_the_context_and_match_one_window_at_a_time(matrix, dev_
     """No answer starts or ends with whitespace (ModernBERT's offsets include the space before a word); the run's
     best spans and no-answer margins (batches of 8, longest first) are what ask.py's path gives one window at a
     time: a left-padded batch would shift the positions."""
-    from bertkit.inference import answer
-    from bertkit.modeling import load_qa_model
+    from bertkit.qa.inference import answer
+    from bertkit.train.modeling import load_qa_model
     d, done = matrix
     _ok(done[case]["run_squad"], f"{case}: run_squad")
     out = d / case / "qa"
@@ -169,8 +169,8 @@ def test_training_labels_decode_to_the_answers(matrix, dev_rows, case):
     """Every answerable question of the first dev articles gets a label in some window, and each labelled span is
     the smallest run of tokens covering the answer: as the context reads it, it is the answer (sub-token spans
     aside, which must hold the answer)."""
-    from bertkit.features import _tokenize, cls_index, prepare_train_features
-    from bertkit.modeling import load_qa_model
+    from bertkit.qa.features import _tokenize, cls_index, prepare_train_features
+    from bertkit.train.modeling import load_qa_model
     d, _ = matrix
     tok, _ = load_qa_model(str(d / case / "base"), seed=0)
     rows = [r for r in dev_rows if r["article_index"] < 3]
@@ -199,10 +199,11 @@ def test_families_limits_and_knobs(matrix):
     """The cases the first user of each family met, each as its one-line answer: RoBERTa's 512 positions (of 514)
     and its 4 special tokens per pair, sdpa asked of DeBERTa, head_tail in RoBERTa's template, the new head
     parameters of DistilBERT and DeBERTa, and the laptop estimate reading DistilBERT's config."""
-    from bertkit import imdb as I
-    from bertkit.laptop import cost_vs_minilm
-    from bertkit.modeling import load_classifier
-    from bertkit.optim import head_parameter_names
+    from bertkit.classify.encode import encode
+    from bertkit.classify.scoring import ID2LABEL
+    from bertkit.train.laptop import cost_vs_minilm
+    from bertkit.train.modeling import load_classifier
+    from bertkit.train.optim import head_parameter_names
     d, done = matrix
     for step, want in (("positions", "exceeds the 512 positions"), ("special_tokens", "4 special tokens"),
                        ("sdpa", "--attn_implementation sdpa"), ("classify_positions", "exceeds the 512 positions")):
@@ -210,13 +211,13 @@ def test_families_limits_and_knobs(matrix):
         assert p.returncode == 2 and lines[-1].startswith("error: ") and want in lines[-1], p.stderr[-2000:]
         assert "Traceback" not in p.stderr
     roberta = d / "roberta" / "base"
-    tok, _ = load_classifier(str(roberta), 0, 2, I.ID2LABEL)
-    enc = I.encode({"text": ["good " * 300, "bad"]}, tok, 64, "head_tail")
+    tok, _ = load_classifier(str(roberta), 0, 2, ID2LABEL)
+    enc = encode({"text": ["good " * 300, "bad"]}, tok, 64, "head_tail")
     assert set(enc) == {"input_ids", "attention_mask"} and len(enc["input_ids"][0]) == 64
     assert [enc["input_ids"][k][0] for k in (0, 1)] == [tok.cls_token_id] * 2
     assert [enc["input_ids"][k][-1] for k in (0, 1)] == [tok.sep_token_id] * 2
     for family, new in (("distilbert", "pre_classifier.weight"), ("deberta-v2", "pooler.dense.weight")):
-        _, model = load_classifier(str(d / family / "base"), 0, 2, I.ID2LABEL)
+        _, model = load_classifier(str(d / family / "base"), 0, 2, ID2LABEL)
         assert {new, "classifier.weight"} <= head_parameter_names(model)
         assert not any(n.startswith(model.base_model_prefix + ".encoder") for n in head_parameter_names(model))
     factor, shape = cost_vs_minilm(str(d / "distilbert" / "base"))

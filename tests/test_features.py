@@ -3,8 +3,8 @@ from collections import Counter
 
 import pytest
 
-from bertkit.data import read_squad_rows
-from bertkit.features import _tokenize, prepare_eval_features, prepare_train_features
+from bertkit.data.squad import read_squad_rows
+from bertkit.qa.features import _tokenize, prepare_eval_features, prepare_train_features
 
 
 def batch(rows):
@@ -74,9 +74,9 @@ def test_long_question_is_truncated_and_offsets_are_context_only(tokenizer):
 
 def test_features_are_cached_by_fingerprint(dev_file, tokenizer):
     """A second run with the same data and flags reuses the Arrow cache instead of tokenising again."""
-    from bertkit import data as D
-    from bertkit.squad import DataArguments
-    from bertkit.features import featurize
+    from bertkit.data import squad as D
+    from bertkit.qa.arguments import DataArguments
+    from bertkit.qa.features import featurize
     ds = D.limit_questions(D.squad_file_dataset(dev_file), 64, seed=0)
     a, a_cached = featurize(ds, tokenizer, False, DataArguments(max_seq_length=128, doc_stride=32, overwrite_cache=True))
     b, b_cached = featurize(ds, tokenizer, False, DataArguments(max_seq_length=128, doc_stride=32))

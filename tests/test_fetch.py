@@ -117,7 +117,7 @@ def env(server, tmp_path):
 
 
 def fetch(env, *items):
-    return subprocess.run([sys.executable, "-m", "bertkit.fetch", *items], cwd=REPO, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "bertkit.data.fetch", *items], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=300)
 
 
@@ -147,7 +147,7 @@ def test_fetch_imdb_converts_archive_to_csvs(env, server):
     assert p.returncode == 0, p.stderr
     data = Path(env["DATA_DIR"])
     assert files_under(data) == ["imdb/CONVERSION.json", "imdb/test.csv.gz", "imdb/train.csv.gz"]
-    from bertkit.imdb import read_labelled
+    from bertkit.data.imdb import read_labelled
     rows = read_labelled(str(data / "imdb/train.csv.gz"))
     # negative then positive, each in ascending id, text unchanged
     assert [(r["label"], r["text"]) for r in rows] == \
@@ -158,7 +158,7 @@ def test_fetch_imdb_converts_archive_to_csvs(env, server):
     again = fetch(env, "imdb")  # present and recorded: verified once, remembered, not fetched again
     assert again.returncode == 0 and server.requests == [("aclImdb_v1.tar.gz", None)], again.stderr
     assert again.stderr.count("verified (remembered)") == 2, again.stderr
-    from bertkit.datafiles import MEMO
+    from bertkit.data.files import MEMO
     memo = json.loads(MEMO.read_text())
     assert memo[str((data / "imdb/train.csv.gz").resolve())]["verified"] == "converted from the verified archive"
 

@@ -118,7 +118,7 @@ def test_model_dtype_auto_keeps_the_checkpoints_dtype(tmp_path, bf16_dirs, dev_f
 
 def test_inference_commands_load_bf16_checkpoints_in_fp32(bf16_dirs):
     import torch
-    from bertkit.modeling import load_classifier, load_qa_model
+    from bertkit.train.modeling import load_classifier, load_qa_model
     _, qa = load_qa_model(str(bf16_dirs["qa"]), seed=0)
     _, cls = load_classifier(str(bf16_dirs["cls"]), seed=0)
     assert {p.dtype for p in qa.parameters()} == {p.dtype for p in cls.parameters()} == {torch.float32}
@@ -131,16 +131,16 @@ def test_inference_commands_load_bf16_checkpoints_in_fp32(bf16_dirs):
 
 # Faults injected into the optional steps, after training and evaluation have produced their outputs.
 RAISE_IN_OPTIONAL_STEPS = """
-import bertkit.inference, bertkit.report, bertkit.runtime
+import bertkit.qa.inference, bertkit.results.record, bertkit.train.runtime
 def boom(*a, **k):
     raise RuntimeError("injected fault")
-bertkit.report.hardware = bertkit.runtime.runtime_record = bertkit.inference.demo = boom
+bertkit.results.record.hardware = bertkit.train.runtime.runtime_record = bertkit.qa.inference.demo = boom
 """
 KILL_IN_OPTIONAL_STEP = """
-import os, signal, bertkit.runtime
+import os, signal, bertkit.train.runtime
 def kill(*a, **k):
     os.kill(os.getpid(), signal.SIGKILL)
-bertkit.runtime.runtime_record = kill
+bertkit.train.runtime.runtime_record = kill
 """
 
 
@@ -176,8 +176,8 @@ def test_a_run_killed_in_an_optional_step_keeps_model_predictions_and_metrics(tm
     ("0", "bf16", True, True)])
 def test_cpu_precision_auto(monkeypatch, tmp_path, native, precision, do_train, bf16):
     from transformers import TrainingArguments
-    from bertkit.modeling import ModelArguments
-    from bertkit.runtime import resolve_runtime
+    from bertkit.train.modeling import ModelArguments
+    from bertkit.train.runtime import resolve_runtime
     import torch
     if torch.cuda.is_available():
         pytest.skip("a CPU rule")

@@ -8,7 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from bertkit import imdb as I
+from bertkit.classify.encode import encode
+from bertkit.classify.scoring import ID2LABEL, classification_metrics
+from bertkit.data.imdb import labelled_dataset, read_labelled, stratified_split, stratified_take
 from bertkit.errors import UserError
 from conftest import REPO
 
@@ -25,32 +27,32 @@ def TEST(imdb_dir):
 
 @pytest.fixture(scope="module")
 def train_ds(TRAIN):
-    return I.labelled_dataset(str(TRAIN))
+    return labelled_dataset(str(TRAIN))
 
 
 def test_label_names_are_mapped_and_bad_labels_named(tmp_path):
     p = tmp_path / "r.csv"
     p.write_text('review,sentiment\n"good",pos\n"bad",negative\n"ok",1\n"meh",0\n"great", Positive\n')
-    rows = I.read_labelled(str(p), "review", "sentiment")
+    rows = read_labelled(str(p), "review", "sentiment")
     assert [r["label"] for r in rows] == [1, 0, 1, 0, 1]
     p.write_text('text,label\n"good",pos\n"odd",maybe\n')
     with pytest.raises(UserError, match=r"line 3: label 'maybe'"):
-        I.read_labelled(str(p))
+        read_labelled(str(p))
     with pytest.raises(UserError, match="set --text_column"):
-        I.read_labelled(str(p), "review")
+        read_labelled(str(p), "review")
     j = tmp_path / "r.jsonl.gz"
     with gzip.open(j, "wt") as f:
         f.write(json.dumps({"id": "a", "text": "fine", "label": "neg"}) + "\n")
-    assert I.read_labelled(str(j)) == [{"id": "a", "text": "fine", "label": 0}]
+    assert read_labelled(str(j)) == [{"id": "a", "text": "fine", "label": 0}]
 
 
 def test_real_train_file_is_sorted_by_label_and_subsets_are_stratified(train_ds):
     labels = np.array(train_ds["label"])
     assert len(labels) == 25000 and labels[:12500].sum() == 0 and labels[12500:].sum() == 12500
-    idx = I.stratified_take(labels, 1001, seed=3)
+    idx = stratified_take(labels, 1001, seed=3)
     assert len(idx) == 1001 and abs(labels[idx].sum() - 500.5) <= 0.5
-    assert (idx == I.stratified_take(labels, 1001, seed=3)).all() and not (idx == I.stratified_take(labels, 1001, seed=4)).all()
-    rest, val = I.stratified_split(train_ds, 1000, seed=3)
+    assert (idx == stratified_take(labels, 1001, seed=3)).all() and not (idx == stratified_take(labels, 1001, seed=4)).all()
+    rest, val = stratified_split(train_ds, 1000, seed=3)
     assert len(val) == 1000 and sum(val["label"]) == 500 and len(rest) == 24000
     assert not set(val["id"]) & set(rest["id"])
 
@@ -58,18 +60,18 @@ def test_real_train_file_is_sorted_by_label_and_subsets_are_stratified(train_ds)
 def test_head_tail_keeps_first_and_last_tokens(tokenizer):
     long = " ".join(f"w{i}" for i in range(600))
     short = "a short review"
-    ht = I.encode({"text": [long, short]}, tokenizer, 128, "head_tail")
-    head = I.encode({"text": [long, short]}, tokenizer, 128, "head")
+    ht = encode({"text": [long, short]}, tokenizer, 128, "head_tail")
+    head = encode({"text": [long, short]}, tokenizer, 128, "head")
     assert len(ht["input_ids"][0]) == len(head["input_ids"][0]) == 128
     full = tokenizer(long, add_special_tokens=False)["input_ids"]
     n_head = round(126 * 128 / 510)
     assert ht["input_ids"][0][1:1 + n_head] == full[:n_head] and ht["input_ids"][0][-(127 - n_head):-1] == full[-(126 - n_head):]
     assert ht["input_ids"][1] == head["input_ids"][1]  # short reviews are not cut
-    assert "<" not in tokenizer.decode(I.encode({"text": ["good<br />film"]}, tokenizer, 32, "head")["input_ids"][0])
+    assert "<" not in tokenizer.decode(encode({"text": ["good<br />film"]}, tokenizer, 32, "head")["input_ids"][0])
 
 
 def test_metrics_by_hand():
-    m = I.classification_metrics([0, 0, 1, 1, 1], [0, 1, 1, 1, 0])
+    m = classification_metrics([0, 0, 1, 1, 1], [0, 1, 1, 1, 0])
     assert m["accuracy"] == pytest.approx(0.6) and m["confusion_matrix"]["matrix"] == [[1, 1], [1, 2]]
     assert m["per_class"]["positive"]["precision"] == pytest.approx(2 / 3)
     assert m["per_class"]["negative"]["recall"] == pytest.approx(0.5)
@@ -110,12 +112,12 @@ def test_run_imdb_end_to_end_with_tiny_bert(tiny_model_dir, tmp_path, TRAIN, TES
 def test_minilm_learns_sentiment(minilm_path, train_ds, tmp_path, TEST):
     """The real pre-trained MiniLM, ~1 minute: accuracy on held-out test reviews well above its untrained head."""
     from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
-    from bertkit.modeling import load_classifier
-    tok, model = load_classifier(minilm_path, 0, 2, I.ID2LABEL)
-    test = I.labelled_dataset(str(TEST))
-    tr = train_ds.select(I.stratified_take(train_ds["label"], 256, 0))
-    te = test.select(I.stratified_take(test["label"], 200, 0))
-    enc = lambda ds: ds.map(I.encode, batched=True, fn_kwargs=dict(tokenizer=tok, max_seq_length=128)).remove_columns(["text", "id"])  # noqa: E731
+    from bertkit.train.modeling import load_classifier
+    tok, model = load_classifier(minilm_path, 0, 2, ID2LABEL)
+    test = labelled_dataset(str(TEST))
+    tr = train_ds.select(stratified_take(train_ds["label"], 256, 0))
+    te = test.select(stratified_take(test["label"], 200, 0))
+    enc = lambda ds: ds.map(encode, batched=True, fn_kwargs=dict(tokenizer=tok, max_seq_length=128)).remove_columns(["text", "id"])  # noqa: E731
     args = TrainingArguments(output_dir=str(tmp_path), per_device_train_batch_size=16, learning_rate=2e-4, warmup_steps=0.1,
                              num_train_epochs=2, save_strategy="no", report_to="none", seed=0, disable_tqdm=True)
     trainer = Trainer(model=model, args=args, train_dataset=enc(tr), processing_class=tok, data_collator=DataCollatorWithPadding(tok))
@@ -138,6 +140,6 @@ def test_committed_imdb_results_match_their_predictions(path):
     lines = (REPO / r["output_dir"] / "test_predictions.csv").read_text().splitlines()[1:]
     labels = [int(x.split(",")[-3]) for x in lines]
     preds = [int(x.split(",")[-2]) for x in lines]
-    m = I.classification_metrics(labels, preds)
+    m = classification_metrics(labels, preds)
     assert m["confusion_matrix"] == r["metrics"]["confusion_matrix"] and m["accuracy"] == pytest.approx(r["metrics"]["accuracy"])
     assert m["n"] == r["hyperparameters"]["max_predict_samples"] and r["baseline_metrics"]["n"] == m["n"]

@@ -34,7 +34,7 @@ def env_with(home, **kw):
 def test_cached_bert_base_does_not_change_the_laptop_model(hf_home_with_bert_base, dev_file, tmp_path, minilm_path):
     env = env_with(hf_home_with_bert_base, DATA_DIR=Path(dev_file).parents[1])
     # the trap is real: with this cache, bert-base-uncased loads offline
-    probe = subprocess.run([sys.executable, "-c", "from bertkit.modeling import resolve_model as r; print(r('bert-base-uncased'))"],
+    probe = subprocess.run([sys.executable, "-c", "from bertkit.train.modeling import resolve_model as r; print(r('bert-base-uncased'))"],
                            cwd=REPO, env=env, capture_output=True, text=True)
     assert probe.returncode == 0 and probe.stdout.strip() == "bert-base-uncased", probe.stderr
     out = tmp_path / "base"

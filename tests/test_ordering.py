@@ -1,7 +1,7 @@
 """--late_no_answer_share: every window trained once, no-answer windows in the last part, length-grouped."""
 import numpy as np
 
-from bertkit.ordering import no_answer_last
+from bertkit.train.ordering import no_answer_last
 
 
 def test_no_answer_windows_come_last_and_every_window_once():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from bertkit.postprocess import postprocess_qa
+from bertkit.qa.postprocess import postprocess_qa
 
 CTX = "Paris is the capital of France."
 #        tokens: CLS q SEP Paris is the capital of France . SEP

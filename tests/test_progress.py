@@ -1,10 +1,10 @@
-"""bertkit.progress: rate and time left, one line per ~10 % in a log, in place on a terminal; the run banner."""
+"""bertkit.train.progress: rate and time left, one line per ~10 % in a log, in place on a terminal; the run banner."""
 import io
 import re
 
 import pytest
 
-from bertkit.progress import ProgressCallback, fmt_duration, progress, run_banner
+from bertkit.train.progress import ProgressCallback, fmt_duration, progress, run_banner
 
 
 class Clock:
@@ -136,7 +136,7 @@ def test_install_on_a_real_trainer_replaces_tqdm_and_reports_prediction(tmp_path
     from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
     from transformers.trainer_callback import ProgressCallback as TqdmProgress
 
-    from bertkit.progress import device_and_precision, install
+    from bertkit.train.progress import device_and_precision, install
     torch.manual_seed(0)
     model = BertForSequenceClassification(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1,
                                                      num_attention_heads=2, intermediate_size=32))
@@ -159,14 +159,14 @@ def test_run_imdb_tokenizes_in_chunks_as_one_map_would(tokenizer, capsys):
     from datasets import Dataset
 
     import run_imdb
-    from bertkit import imdb as I
+    from bertkit.classify.encode import encode
     texts = [f"review {i} " + "good film " * (i % 7) for i in range(2500)]
     ds = Dataset.from_dict({"id": [str(i) for i in range(2500)], "text": texts, "label": [i % 2 for i in range(2500)]})
 
     class A:
         max_seq_length, truncation, preprocessing_num_workers = 16, "head_tail", None
     chunked = run_imdb.tokenize(ds, "train", tokenizer, A)
-    whole = ds.map(I.encode, batched=True, fn_kwargs=dict(tokenizer=tokenizer, max_seq_length=16, truncation="head_tail"))
+    whole = ds.map(encode, batched=True, fn_kwargs=dict(tokenizer=tokenizer, max_seq_length=16, truncation="head_tail"))
     assert chunked["input_ids"] == whole["input_ids"] and chunked["label"] == whole["label"]
     lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("tokenize train")]
     assert len(lines) == 3 and lines[-1].startswith("tokenize train 100% 2500/2500 reviews")

@@ -2,23 +2,25 @@
 import pytest
 from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
 
-from bertkit import data as D
-from bertkit import squad as S
-from bertkit.inference import demo
-from bertkit.modeling import load_qa_model
+from bertkit.data import squad as D
+from bertkit.qa import arguments as A
+from bertkit.qa import steps as S
+from bertkit.qa.features import featurize
+from bertkit.qa.inference import demo
+from bertkit.train.modeling import load_qa_model
 
 
 @pytest.fixture(scope="module")
 def setup(dev_file, minilm_path, tmp_path_factory):
     splits, _ = D.load_squad(validation_file=dev_file, protocol="dev-split")
     qs = D.limit_questions(splits["train"], 48, seed=0, max_unanswerable_fraction=0.0)
-    data_args = S.DataArguments(max_seq_length=192, doc_stride=64)
+    data_args = A.DataArguments(max_seq_length=192, doc_stride=64)
     tok, model = load_qa_model(minilm_path, seed=0)
     args = TrainingArguments(output_dir=str(tmp_path_factory.mktemp("minilm")), per_device_train_batch_size=8,
                              learning_rate=3e-4, warmup_steps=0.1, num_train_epochs=5, logging_steps=3,
                              save_strategy="no", report_to="none", seed=0, disable_tqdm=True)
-    train_feats, _ = S.featurize(qs, tok, True, data_args)
-    eval_feats, _ = S.featurize(qs, tok, False, data_args)
+    train_feats, _ = featurize(qs, tok, True, data_args)
+    eval_feats, _ = featurize(qs, tok, False, data_args)
     trainer = Trainer(model=model, args=args, train_dataset=train_feats, processing_class=tok,
                       data_collator=DataCollatorWithPadding(tok))
     before, _, _ = S.evaluate(trainer, qs, eval_feats, data_args, None, write=False)

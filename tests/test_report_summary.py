@@ -1,4 +1,4 @@
-"""results/summary.md and its plots (bertkit.summary, bertkit.plots, scripts/report.sh): every number equals its
+"""results/summary.md and its plots (bertkit.report.summary, bertkit.report.plots, scripts/report.sh): every number equals its
 JSON, every plot is a PNG of the fixed size, the threshold curve peaks at the run's best_f1, and a results folder
 with a corrupt, an old-format, a partial and an unknown file still gives a summary that names them."""
 import json
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bertkit import summary
-from bertkit.threshold_curve import run_curve, value_at
+from bertkit.qa.threshold_curve import run_curve, value_at
+from bertkit.report import rows as R, summary
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -172,7 +172,7 @@ def test_each_plot_is_a_png_of_the_expected_size_and_linked(made):
 
 def test_a_committed_threshold_plot_survives_a_clone_without_the_predictions(tmp_path):
     # git keeps results/plots/ but not every run's prediction folder: redrawing elsewhere must not delete the plot
-    from bertkit import plots
+    from bertkit.report import plots
     res = tmp_path / "results"
     res.mkdir()
     (res / "squad_old_20250101_000000.json").write_text(json.dumps(OLD))
@@ -189,7 +189,7 @@ def test_a_committed_threshold_plot_survives_a_clone_without_the_predictions(tmp
 
 
 def test_plots_are_byte_identical_when_redrawn(tmp_path):
-    from bertkit import plots
+    from bertkit.report import plots
     a = plots.before_after(tmp_path / "a.png", ["EM", "F1"], [1.0, 2.0], [30.0, 35.5], "t\nrun", 49.8, "ref")
     b = plots.before_after(tmp_path / "b.png", ["EM", "F1"], [1.0, 2.0], [30.0, 35.5], "t\nrun", 49.8, "ref")
     assert a.read_bytes() == b.read_bytes() and b"Software" not in a.read_bytes()
@@ -220,7 +220,7 @@ def test_new_threshold_fields_are_used_when_present(tmp_path):
     summary.write_summary(tmp_path, plots=False)
     row = tables((tmp_path / "summary.md").read_text())["SQuAD 2.0"][0]
     assert row["no-answer threshold"] == "-1.25 (calibrated on 400 questions); F1 at 0: 35.68"
-    assert summary.threshold_used({"hyperparameters": {"null_score_diff_threshold": "auto"}}) == (0.0, "default", None)
+    assert R.threshold_used({"hyperparameters": {"null_score_diff_threshold": "auto"}}) == (0.0, "default", None)
 
 
 def test_report_sh_writes_the_summary_and_says_where(tmp_path):

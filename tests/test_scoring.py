@@ -1,7 +1,7 @@
 import pytest
 
-from bertkit.data import read_squad_rows
-from bertkit.scoring import apply_threshold, best_threshold, calibrate_threshold, compute_exact, compute_f1, normalize_answer, squad_v2_metrics
+from bertkit.data.squad import read_squad_rows
+from bertkit.qa.scoring import apply_threshold, best_threshold, calibrate_threshold, compute_exact, compute_f1, normalize_answer, squad_v2_metrics
 
 
 def ex(qid, *answers):

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bertkit.serve_client import DEMO, Server, ask_demo_in_browser, call, chromium, free_port
+from bertkit.serve.client import DEMO, Server, ask_demo_in_browser, call, chromium, free_port
 from conftest import REPO
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
@@ -114,8 +114,8 @@ def test_refuses_a_model_that_is_not_qa_or_sentiment(tiny_model_dir, tmp_path):
 
 def test_page_in_a_real_browser(server, qa_model, tmp_path):
     """Chromium opens the page, types the tutorial's demo, clicks Ask and reads the highlighted answer."""
-    from bertkit.inference import answer
-    from bertkit.modeling import load_qa_model
+    from bertkit.qa.inference import answer
+    from bertkit.train.modeling import load_qa_model
     browser, why = chromium()
     if browser is None:
         pytest.skip(f"no browser test: {why}")
@@ -131,8 +131,8 @@ def test_page_in_a_real_browser(server, qa_model, tmp_path):
 
 
 def test_sentiment_model_served_as_classify_py(tiny_model_dir, tmp_path):
-    from bertkit.imdb import ID2LABEL
-    from bertkit.modeling import load_classifier
+    from bertkit.classify.scoring import ID2LABEL
+    from bertkit.train.modeling import load_classifier
     tok, model = load_classifier(tiny_model_dir, 0, 2, ID2LABEL)
     model.save_pretrained(tmp_path / "cls")
     tok.save_pretrained(tmp_path / "cls")
@@ -158,8 +158,8 @@ def test_int8_answers_the_demo_like_fp32(qa_model, dev_file, tmp_path):
     speed and F1) runs and says so; the encoder's Linear layers are int8, the QA head fp32."""
     import torch
 
-    from bertkit.inference import INT8, answer, int8
-    from bertkit.modeling import load_qa_model
+    from bertkit.qa.inference import INT8, answer, int8
+    from bertkit.train.modeling import load_qa_model
     p = subprocess.run([sys.executable, "ask.py", "--model", str(qa_model), "--int8", "--json"], cwd=REPO, env=ENV,
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr[-2000:]

@@ -1,10 +1,10 @@
 """Fetch what a run needs into the data folder: download the official file, verify it, lay it out.
 
-    python -m bertkit.fetch squad-dev                # what the laptop SQuAD job needs (4.4 MB)
-    python -m bertkit.fetch squad-dev squad-train    # + the official train set (42 MB), for DATASET=official
-    python -m bertkit.fetch imdb                     # the IMDB archive (84 MB) -> imdb/{train,test}.csv.gz
-    python -m bertkit.fetch --offline squad-dev      # verify only; a missing file is an error (DATA_OFFLINE=1 too)
-    python -m bertkit.fetch --where                  # print the data folder (bertkit.datafiles.data_dir)
+    python -m bertkit.data.fetch squad-dev                # what the laptop SQuAD job needs (4.4 MB)
+    python -m bertkit.data.fetch squad-dev squad-train    # + the official train set (42 MB), for DATASET=official
+    python -m bertkit.data.fetch imdb                     # the IMDB archive (84 MB) -> imdb/{train,test}.csv.gz
+    python -m bertkit.data.fetch --offline squad-dev      # verify only; a missing file is an error (DATA_OFFLINE=1 too)
+    python -m bertkit.data.fetch --where                  # print the data folder (bertkit.data.files.data_dir)
 
 Files already there are verified (once; remembered) and never fetched again. A download goes to a hidden
 .part file beside its destination, is checked (size, sha256) and only then laid out; a wrong checksum or a cut
@@ -29,8 +29,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from . import datafiles
-from .errors import UserError
+from . import files
+from ..errors import UserError
 
 TIMEOUT_S = float(os.environ.get("FETCH_TIMEOUT", "30"))  # per connect / read: no hang on a dead network
 CHUNK = 1 << 20
@@ -98,7 +98,7 @@ def download(url: str, part: Path, item: dict, missing: str) -> None:
                     raise UserError(f"download of {url} was cut at {got:,} of {total:,} bytes; nothing kept; "
                                     "run the same command again")
                 progress.update(got, final=True)
-    got_size, got_sha = datafiles.sha256_of(part)
+    got_size, got_sha = files.sha256_of(part)
     if got_sha != item["sha256"] or (size and got_size != size):
         part.unlink()
         raise UserError(f"{url} is not the expected file: {got_size:,} bytes, sha256 {got_sha}; expected "
@@ -107,7 +107,7 @@ def download(url: str, part: Path, item: dict, missing: str) -> None:
 
 
 def _write_gz(dest: Path, data: bytes, inner_name: str) -> None:
-    """gzip level 9 with mtime 0: the same bytes every time (the sha256 in datafiles.ITEMS), written atomically."""
+    """gzip level 9 with mtime 0: the same bytes every time (the sha256 in files.ITEMS), written atomically."""
     tmp = dest.with_name(f".{dest.name}.tmp{os.getpid()}")
     try:
         with open(tmp, "wb") as raw, gzip.GzipFile(inner_name, "wb", 9, raw, mtime=0) as g:
@@ -162,20 +162,20 @@ def install_imdb(part: Path, root: Path, item: dict, wanted: list[str]) -> list[
         dest = root / rel
         _write_gz(dest, data, f"imdb_{s}.csv")
         written.append(dest)
-        size, sha = datafiles.sha256_of(dest)
+        size, sha = files.sha256_of(dest)
         ref = item["files"][rel]
-        content_size, content_sha = datafiles.sha256_of(dest, inner=True)
+        content_size, content_sha = files.sha256_of(dest, inner=True)
         record[dest.name] = {"sha256": sha, "size": size, "content_sha256": content_sha, "content_size": content_size,
                              "rows": 2 * want_n, "rows_per_label": want_n,
                              "matches_reference": content_sha == ref.get("content_sha256")}
         if ref.get("content_sha256") and content_sha != ref["content_sha256"]:
             print(f"note: {dest} differs from the reference CSV (content sha256 {content_sha}, reference "
-                  f"{ref['content_sha256']}); its archive verified, so it is kept and recorded in {datafiles.CONVERSION}",
+                  f"{ref['content_sha256']}); its archive verified, so it is kept and recorded in {files.CONVERSION}",
                   file=sys.stderr)
-    conv_path = root / datafiles.CONVERSION
-    old = datafiles.read_conversion(root, item) or {}
-    conv = {"archive": {"url": datafiles.url(item), "sha256": item["sha256"], "size": part.stat().st_size},
-            "rules": IMDB_RULES, "converted_by": "bertkit/fetch.py",
+    conv_path = root / files.CONVERSION
+    old = files.read_conversion(root, item) or {}
+    conv = {"archive": {"url": files.url(item), "sha256": item["sha256"], "size": part.stat().st_size},
+            "rules": IMDB_RULES, "converted_by": "bertkit/data/fetch.py",
             "converted_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "files": {**old.get("files", {}), **record}}
     tmp = conv_path.with_name(f".{conv_path.name}.tmp{os.getpid()}")
@@ -186,14 +186,14 @@ def install_imdb(part: Path, root: Path, item: dict, wanted: list[str]) -> list[
 
 def ensure(names: list[str], root: Path, offline: bool = False) -> dict[str, list[Path]]:
     """Make every file of the named items present and verified under root; fetch what is missing unless offline."""
-    catalogue = datafiles.items()
+    catalogue = files.items()
     unknown = [n for n in names if n not in catalogue]
     if unknown:
         raise UserError(f"unknown data item(s) {unknown}; choose from {sorted(catalogue)}")
     out = {}
     for name in names:
         item = catalogue[name]
-        conv = datafiles.read_conversion(root, item) if name == "imdb" else None
+        conv = files.read_conversion(root, item) if name == "imdb" else None
         missing = []
         for rel, expect in item["files"].items():
             path = root / rel
@@ -202,7 +202,7 @@ def ensure(names: list[str], root: Path, offline: bool = False) -> dict[str, lis
                 continue
             if not path.is_file():
                 raise UserError(f"{path} is not a file; move it away, or set DATA_DIR to another data folder")
-            how = datafiles.verify(path, expect, conv)
+            how = files.verify(path, expect, conv)
             if how is None:
                 raise UserError(f"{path} is not the official file ({item['what']}: expected sha256 "
                                 f"{expect.get('content_sha256') or expect.get('sha256')} of its contents); move it "
@@ -210,7 +210,7 @@ def ensure(names: list[str], root: Path, offline: bool = False) -> dict[str, lis
                                 "script's file knobs (DATASET=files, IMDB_DIR)")
             print(f"data: {path} verified ({how})", file=sys.stderr)
         if missing:
-            line = datafiles.describe_missing(root / missing[0], name, item)
+            line = files.describe_missing(root / missing[0], name, item)
             if offline:
                 raise UserError(f"{line} (offline: DATA_OFFLINE=1 or --offline, so nothing is fetched)")
             folder = (root / missing[0]).parent
@@ -220,7 +220,7 @@ def ensure(names: list[str], root: Path, offline: bool = False) -> dict[str, lis
             except OSError as e:
                 raise UserError(f"cannot write to the data folder {root} ({e.strerror}); set DATA_DIR to a "
                                 "writable folder") from None
-            source = datafiles.url(item)
+            source = files.url(item)
             part = folder / f".{item['download']}.part"
             print(f"fetch: {source} -> {root / missing[0]} ({item['what']})", file=sys.stderr)
             try:
@@ -237,9 +237,9 @@ def ensure(names: list[str], root: Path, offline: bool = False) -> dict[str, lis
                     if d.is_dir() and not any(d.iterdir()):
                         d.rmdir()
                 raise
-            conv = datafiles.read_conversion(root, item) if name == "imdb" else None
+            conv = files.read_conversion(root, item) if name == "imdb" else None
             for path in written:
-                how = datafiles.verify(path, item["files"][f"{path.parent.name}/{path.name}"], conv)
+                how = files.verify(path, item["files"][f"{path.parent.name}/{path.name}"], conv)
                 print(f"data: {path} fetched and verified ({how})", file=sys.stderr)
         out[name] = [root / rel for rel in item["files"]]
     return out
@@ -247,12 +247,12 @@ def ensure(names: list[str], root: Path, offline: bool = False) -> dict[str, lis
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("items", nargs="*", help=f"data items: {', '.join(datafiles.ITEMS)}")
+    p.add_argument("items", nargs="*", help=f"data items: {', '.join(files.ITEMS)}")
     p.add_argument("--data_dir", default=None, help="default: DATA_DIR, else ../shared/data, else data/")
     p.add_argument("--offline", action="store_true", help="never download (also DATA_OFFLINE=1)")
     p.add_argument("--where", action="store_true", help="print the data folder and exit")
     a = p.parse_args(argv)
-    root = Path(a.data_dir) if a.data_dir else datafiles.data_dir()
+    root = Path(a.data_dir) if a.data_dir else files.data_dir()
     if a.where:
         print(root)
         return 0

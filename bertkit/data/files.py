@@ -21,11 +21,12 @@ import gzip
 import hashlib
 import json
 import os
+import zlib
 from pathlib import Path
 
-from .errors import UserError
+from ..errors import UserError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 PROJECT_DATA = ROOT / "data"
 MEMO = ROOT / ".cache" / "verified-data.json"
@@ -192,3 +193,32 @@ def hint_for(path: str | os.PathLike) -> str:
                 return (f"; it is {item['what']}: bash scripts/get_data.sh {name} fetches it into DATA_DIR "
                         f"(from {url(item)}, sha256 {item['sha256']})")
     return ""
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_text(path: str, flag: str = "") -> str:
+    """A data file's text (UTF-8, .gz unpacked); one clear error for what users actually pass by mistake."""
+    p, where = Path(path), f" ({flag})" if flag else ""
+    if p.is_dir():
+        raise UserError(f"{path}{where} is a folder, not a file; pass the data file inside it")
+    if not p.is_file():
+        raise UserError(f"data file not found: {path}{where}; pass the right path{hint_for(path)}")
+    if p.stat().st_size == 0:
+        raise UserError(f"{path}{where} is empty (0 bytes); pass the data file, or fetch it again")
+    try:
+        raw = gzip.open(p, "rb").read() if str(path).endswith(".gz") else p.read_bytes()
+    except (EOFError, OSError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
+        raise UserError(f"{path}{where} is not a complete .gz file ({e}); download or compress it again") from None
+    try:
+        return raw.decode("utf-8-sig")  # a byte-order mark is allowed and dropped
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise UserError(f"{path}{where}: line {line} is not UTF-8 (byte 0x{raw[e.start]:02x}); data files are "
+                        "read as UTF-8 only: re-save it as UTF-8 (e.g. iconv -f latin1 -t utf-8 in > out)") from None

@@ -4,20 +4,12 @@ Conventions (those of the BERT paper and the Hugging Face examples): question fi
 truncated, consecutive windows overlap by `doc_stride` tokens, and a window whose context does not hold
 the whole answer (or an unanswerable question) is labelled with its CLS position. The layout (special tokens,
 token_type_ids) is the tokenizer's own template: RoBERTa's <s> q </s></s> c </s> as well as BERT's [CLS] q [SEP]
-c [SEP]. Windows are not padded here; the collator pads on the right (bertkit.modeling.fit_tokenizer), so token
+c [SEP]. Windows are not padded here; the collator pads on the right (bertkit.train.modeling.fit_tokenizer), so token
 positions, the labels and the CLS index hold in every batch.
 """
 from __future__ import annotations
 
 import os
-
-
-def check_fast(tokenizer, source: str = ""):
-    from .errors import UserError
-    if not getattr(tokenizer, "is_fast", False):
-        where = f" (from {source})" if source else ""
-        raise UserError(f"{type(tokenizer).__name__}{where} is not a fast tokenizer; answer offsets need one: use a "
-                        "model folder with tokenizer.json, or a model with a Rust (tokenizers) tokenizer")
 
 
 def _truncate_questions(tokenizer, questions, max_query_length):

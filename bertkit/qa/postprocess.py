@@ -12,7 +12,7 @@ import collections
 
 import numpy as np
 
-from .progress import progress
+from ..train.progress import progress
 
 
 def _trim(context: str, a: int, b: int) -> tuple[int, int]:

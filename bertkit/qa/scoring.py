@@ -199,4 +199,4 @@ def abstain_note(threshold: dict | None) -> str | None:
         return None
     return ("this model did not learn which questions have no answer: on its held-out calibration questions "
             "answering never beat \"no answer\", so it abstains everywhere (its best span is still shown); train "
-            "longer: the default scripts/finetune_subset.sh, README \"Results\"")
+            "longer: the default scripts/finetune_subset.sh (docs/results.md)")

@@ -1,166 +1,24 @@
-"""The SQuAD steps both run_squad.py and run_baseline.py share: flags, data+features, evaluate, report."""
+"""The SQuAD steps both run_squad.py and run_baseline.py share: data -> features -> predict -> calibrate ->
+evaluate, and the record of what ran (their flags and checks: bertkit/qa/arguments.py)."""
 from __future__ import annotations
 
 import hashlib
 import logging
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from . import data as D
-from .errors import UserError
+from ..data import squad as D
+from ..errors import UserError
+from ..results.record import write_json_atomic
+from ..train.runtime import predict_in_order
+from .arguments import check_sizes, threshold_setting
 from .features import featurize
-from .modeling import ModelArguments, check_int8, check_length  # noqa: F401  (re-exported for the scripts)
 from .postprocess import postprocess_qa
-from .report import REPO, write_json_atomic
-from .runtime import predict_in_order
-from .scoring import CALIBRATION_METHODS, abstain_note, apply_threshold, calibrate_threshold, squad_v2_metrics
+from .scoring import abstain_note, apply_threshold, calibrate_threshold, squad_v2_metrics
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class DataArguments:
-    dataset_name: str | None = field(default=None, metadata={"help": "Hub dataset, e.g. squad_v2."})
-    dataset_config_name: str | None = None
-    train_file: str | None = field(default=None, metadata={"help": "Official SQuAD JSON(.gz) or JSONL."})
-    validation_file: str | None = field(default=None, metadata={"help": "Official SQuAD JSON(.gz) or JSONL."})
-    protocol: str | None = field(default=None, metadata={
-        "help": "'dev-split': train on dev articles 0-24, evaluate on 25-34 of --validation_file (offline)."})
-    max_train_samples: int | None = field(default=None, metadata={"help": "Seeded random subset of whole questions."})
-    max_eval_samples: int | None = field(default=None, metadata={"help": "Seeded random subset of whole questions."})
-    skip_bad_answers: bool = field(default=False, metadata={
-        "help": "Leave out questions whose answer_start does not point at their answer text (counted in the "
-                "results JSON) instead of stopping with an error naming the first one."})
-    max_train_unanswerable_fraction: float | None = field(default=None, metadata={
-        "help": "Cap the share of unanswerable questions in training (small budgets otherwise learn only 'no answer')."})
-    late_no_answer_share: float | None = field(default=None, metadata={
-        "help": "Order training so that every no-answer window comes in the last this share of each epoch (spans "
-                "first, then which questions have no answer), grouped by length within each part; the run then "
-                "samples in this order (train_sampling_strategy sequential). Default: shuffled."})
-    max_seq_length: int = 384
-    doc_stride: int = field(default=128, metadata={"help": "Tokens shared by consecutive windows of a long context."})
-    max_query_length: int = 64
-    preprocessing_num_workers: int | None = None
-    overwrite_cache: bool = False
-    n_best_size: int = 20
-    max_answer_length: int = 30
-    sort_eval_by_length: bool = field(default=True, metadata={
-        "help": "Predict eval windows longest first (each batch padded to about its own length), then map the "
-                "logits back to dataset order: the same predictions with less padding. false: dataset order."})
-    null_score_diff_threshold: str = field(default="0.0", metadata={
-        "help": "Predict no answer when null score - best span score > this. 'auto': the value that maximises F1 "
-                "on --calibration_samples questions held out of the training data (never trained on), saved "
-                "with the model as qa_threshold.json; evaluating a saved model, auto reads that file."})
-    calibration_samples: int = field(default=400, metadata={
-        "help": "With --null_score_diff_threshold auto: how many training-side questions (at least: whole "
-                "articles, see --calibration_unit) are held out of training to choose the threshold."})
-    calibration_unit: str = field(default="article", metadata={
-        "help": "With --null_score_diff_threshold auto: hold out whole training articles (article: every question "
-                "of the first seeded articles that reach --calibration_samples) or whole paragraphs (paragraph: "
-                "--calibration_samples questions). Either way no calibration question's context is trained on."})
-    calibration_method: str = field(default="expected_gain", metadata={
-        "help": "With --null_score_diff_threshold auto: expected_gain (answer where P(answerable) x expected span "
-                "F1 beats P(no answer), from two logistic fits of the calibration questions; on 4 laptop runs as "
-                "good as max_f1 on average and less noisy: bootstrap sd 0.78-1.50 vs 1.15-1.89 F1) or max_f1 (the "
-                "cut that maximises the calibration questions' F1)."})
-    results_file: str | None = field(default=None, metadata={
-        "help": "Results JSON (default results/<basename of output_dir>.json); never overwritten."})
-    baseline_results: str | None = field(default=None, metadata={
-        "help": "A run_baseline.py results JSON on the same eval questions, copied in as baseline_metrics."})
-
-
-def check_outputs(data_args, training_args, will_write_predictions=True):
-    """Refuse before any work if we would overwrite an earlier result."""
-    out = Path(training_args.output_dir)
-    res = Path(results_path(data_args, training_args))
-    if res.exists():
-        raise UserError(f"{res} exists; choose another --results_file or --output_dir (results are never overwritten)")
-    if will_write_predictions and (out / "predictions.json").exists():
-        raise UserError(f"{out} already holds predictions.json; choose another --output_dir")
-    if training_args.do_train and not training_args.resume_from_checkpoint and out.is_dir() and any(out.glob("checkpoint-*")):
-        raise UserError(f"{out} holds checkpoints; pass --resume_from_checkpoint {out} (or a checkpoint) to go on, "
-                        "or choose another --output_dir")
-
-
-def results_path(data_args, training_args) -> str:
-    if data_args.results_file:
-        return data_args.results_file
-    return str(REPO / "results" / f"{Path(training_args.output_dir).resolve().name}.json")
-
-
-def check_sizes(data_args):
-    """Flags that would fail deep inside tokenisation or leave nothing to do: refused before any work."""
-    for name in ("max_train_samples", "max_eval_samples"):
-        v = getattr(data_args, name)
-        if v is not None and v < 1:
-            raise UserError(f"--{name} {v}: give a positive number of questions (or leave it out for all)")
-    threshold_setting(data_args)
-    late = data_args.late_no_answer_share
-    if late is not None and not 0 < late <= 1:
-        raise UserError(f"--late_no_answer_share {late}: give a share above 0 and at most 1 (or leave it out)")
-    if data_args.calibration_unit not in ("article", "paragraph"):
-        raise UserError(f"--calibration_unit {data_args.calibration_unit!r}: give article or paragraph")
-    if data_args.calibration_method not in CALIBRATION_METHODS:
-        raise UserError(f"--calibration_method {data_args.calibration_method!r}: give one of "
-                        f"{', '.join(CALIBRATION_METHODS)}")
-    if data_args.calibration_samples < 1:
-        raise UserError(f"--calibration_samples {data_args.calibration_samples}: give a positive number of questions")
-    f = data_args.max_train_unanswerable_fraction
-    if f is not None and not 0 <= f <= 1:
-        raise UserError(f"--max_train_unanswerable_fraction {f}: give a share between 0 and 1")
-    check_room(data_args, 3)  # before the tokenizer loads: BERT's 3 special tokens, the fewest (checked again after)
-
-
-def check_room(data_args, n_special: int):
-    room = data_args.max_seq_length - data_args.max_query_length - n_special  # e.g. [CLS] question [SEP] context [SEP]
-    if data_args.max_query_length < 1 or room < 8:
-        raise UserError(f"--max_seq_length {data_args.max_seq_length} leaves {room} tokens of context after a question "
-                        f"of --max_query_length {data_args.max_query_length} and {n_special} special tokens; raise "
-                        f"--max_seq_length to at least {data_args.max_query_length + n_special + 8} or lower "
-                        "--max_query_length")
-    if not 0 <= data_args.doc_stride < room:
-        raise UserError(f"--doc_stride {data_args.doc_stride} must be below the context room of a window ({room} = "
-                        f"--max_seq_length {data_args.max_seq_length} - --max_query_length {data_args.max_query_length} "
-                        f"- {n_special} special tokens); consecutive windows overlap by doc_stride tokens, e.g. "
-                        f"--doc_stride {room // 2}")
-
-
-THRESHOLD_FILE = "qa_threshold.json"  # beside the fine-tuned model: ask.py and later evaluations use it
-
-
-def threshold_setting(data_args):
-    """'auto' or the given number; anything else is one clear error, before any work."""
-    v = str(data_args.null_score_diff_threshold).strip()
-    if v == "auto":
-        return "auto"
-    try:
-        return float(v)
-    except ValueError:
-        raise UserError(f"--null_score_diff_threshold {v!r}: give a number (e.g. 0.0) or 'auto'") from None
-
-
-def saved_threshold(model_dir) -> dict | None:
-    """The threshold a fine-tuning run saved with its model, if any."""
-    import json
-    p = Path(str(model_dir)) / THRESHOLD_FILE
-    if not p.is_file():
-        return None
-    try:
-        rec = json.loads(p.read_text())
-        rec["value"] = float(rec["value"])
-    except (ValueError, KeyError, TypeError):
-        raise UserError(f"{p} is not a threshold file (JSON with a numeric 'value'); delete it or pass "
-                        "--null_score_diff_threshold <number>") from None
-    return rec
-
-
-def check_model_fits(data_args, model, tokenizer):
-    """The windows against the model's real position limit and the tokenizer's special tokens per pair."""
-    check_length(data_args.max_seq_length, model)
-    check_room(data_args, tokenizer.num_special_tokens_to_add(pair=True))
 
 
 def load_questions(data_args, training_args, need_train, need_calibration=False, need_eval=True):
@@ -261,7 +119,7 @@ def load_features(data_args, tokenizer, training_args, questions):
 def order_training(train_feats, data_args, training_args, seed):
     """--late_no_answer_share: spans first, no-answer windows late; returns (windows, TrainingArguments, record)."""
     import dataclasses
-    from .ordering import no_answer_last
+    from ..train.ordering import no_answer_last
     if train_feats is None or data_args.late_no_answer_share is None:
         return train_feats, training_args, None
     lengths = [len(x) for x in train_feats["input_ids"]]

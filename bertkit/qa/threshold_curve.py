@@ -1,8 +1,8 @@
 """F1 and EM of a SQuAD 2.0 run against its no-answer threshold, from the files the run wrote.
 
 At threshold t a question gets its best span when null score - best span score (its null_odds) <= t, and
-"no answer" otherwise: bertkit.postprocess's rule. The curve is evaluated at every distinct null_odds value
-(plus one below them all: nothing answered), so its maximum is the official best_f1 (bertkit.scoring).
+"no answer" otherwise: bertkit.qa.postprocess's rule. The curve is evaluated at every distinct null_odds value
+(plus one below them all: nothing answered), so its maximum is the official best_f1 (bertkit.qa.scoring).
 Gold answers come from the SQuAD file the run was scored on, found from its results JSON.
 """
 from __future__ import annotations
@@ -11,9 +11,8 @@ import hashlib
 import json
 from pathlib import Path
 
+from ..results.record import REPO
 from .scoring import compute_exact, compute_f1, gold_answers
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def curve(null_odds: dict, nonnull: dict, golds: dict) -> dict:
@@ -43,12 +42,12 @@ def value_at(c: dict, key: str, t: float) -> float:
 
 
 def ids_digest(ids) -> str:
-    """As bertkit.squad.ids_digest (repeated here: that module imports the model stack)."""
+    """As bertkit.qa.steps.ids_digest (repeated here: that module imports the model stack)."""
     return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
 
 
 def _candidates(result: dict) -> list[Path]:
-    from .datafiles import data_dir
+    from ..data.files import data_dir
     data = result.get("data") if isinstance(result.get("data"), dict) else {}
     files = data.get("files") if isinstance(data.get("files"), dict) else {}
     given = [data.get("validation_file"), (files.get("validation") or {}).get("path")]
@@ -77,7 +76,7 @@ def find_golds(result: dict, ids) -> tuple[dict | None, str]:
             continue
         tried.append(key)
         if key not in _GOLDS:
-            from .data import read_squad  # imports `datasets`: only when a curve is drawn
+            from ..data.squad import read_squad  # imports `datasets`: only when a curve is drawn
             try:
                 rows, _ = read_squad(str(path), skip_bad_answers=True)
             except Exception as e:  # a file we cannot read is one more place the golds are not

@@ -4,7 +4,7 @@ One point = one results JSON under results/learning_curve/ (a run of scripts/fin
 plus the prediction files in its output folder. Per point: training windows and minutes on the machine that ran
 it, F1 / HasAns F1 at the calibrated threshold, best F1 (oracle), span F1, F1 at 0, the demo's answer, and
 what the calibration's noise costs: the 400 calibration questions are resampled (bootstrap, seeded) and each
-resample's threshold is applied to the eval questions, for both calibration methods (bertkit.scoring).
+resample's threshold is applied to the eval questions, for both calibration methods (bertkit.qa.scoring).
 Nothing here runs a model; benchmarks/learning_curve.py runs the points and writes the README and plot.
 """
 from __future__ import annotations
@@ -13,8 +13,9 @@ import json
 import math
 from pathlib import Path
 
-from .scoring import compute_f1, cut_expected_gain, cut_max_f1
-from .threshold_curve import REPO, find_golds
+from ..qa.scoring import compute_f1, cut_expected_gain, cut_max_f1
+from ..qa.threshold_curve import find_golds
+from ..results.record import REPO
 
 BOOTSTRAP = 200  # resamples of the calibration questions per point
 
@@ -188,7 +189,7 @@ def table(points: list[dict], link_prefix: str = "") -> str:
 
 
 def plot(points: list[dict], path) -> Path:
-    """The curve (bertkit.plots.learning_curve): F1s against training windows, minutes on a second axis."""
+    """The curve (bertkit.report.plots.learning_curve): F1s against training windows, minutes on a second axis."""
     from . import plots as P
     rate = sum(r["windows"] for r in points) / sum(r["train_seconds"] for r in points)
     cpu = sorted({str(r["cpu"]) for r in points})

@@ -1,6 +1,6 @@
 """A Hugging Face model card (README.md) for a fine-tuned output folder, from the run's results JSON.
 
-    python -m bertkit.model_card results/<run>.json        # (re)write <output_dir>/README.md for a past run
+    python -m bertkit.report.model_card results/<run>.json        # (re)write <output_dir>/README.md for a past run
 
 The runs write it as their last, optional step: the model, predictions and metrics are on disk before it.
 Every number in it is the results JSON's; the protocol goes with each metric (dev-split numbers are not
@@ -12,7 +12,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .report import REPO, write_text_atomic
+from ..results.record import REPO, write_text_atomic
 
 
 MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"

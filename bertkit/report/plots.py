@@ -1,6 +1,6 @@
 """The summary's plots: PNG files of a fixed size (800 x 500 px), drawn headless with matplotlib's Agg.
 
-Each function takes plain numbers (bertkit.summary extracts them from the results JSONs) and writes one PNG
+Each function takes plain numbers (bertkit.report.summary extracts them from the results JSONs) and writes one PNG
 atomically. The same numbers give the same bytes (no software/date metadata), so regenerating the plots of
 committed runs changes nothing in git.
 """

@@ -1,11 +1,11 @@
 """Print a before/after table from a fine-tuned results JSON (SQuAD or IMDB; it carries its baseline).
 
-    python -m bertkit.table results/<run>.json
+    python -m bertkit.report.table results/<run>.json
 """
 import json
 import sys
 
-from bertkit.scoring import abstain_note
+from ..qa.scoring import abstain_note
 
 ROWS = [("exact", "EM (at the threshold used)"), ("f1", "F1 (at the threshold used)"),
         ("f1_at_0", "F1 at threshold 0"), ("HasAns_exact", "HasAns EM"), ("HasAns_f1", "HasAns F1"),

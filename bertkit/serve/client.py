@@ -14,7 +14,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from ..results.record import REPO
+
 DEMO = {"question": "What is the capital of China?", "context": "The capital of China is Beijing."}
 
 

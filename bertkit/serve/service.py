@@ -10,7 +10,7 @@ import json
 import threading
 from pathlib import Path
 
-from .errors import UserError
+from ..errors import UserError
 
 MAX_CONTEXT_CHARS = 100_000  # about 25,000 tokens: 100 windows of 384; a bigger text is a client's mistake
 MAX_BATCH = 32  # questions (or reviews) per request
@@ -76,13 +76,13 @@ class Served:
 
     def __init__(self, model_dir: str, max_seq_length: int | None = None, doc_stride: int = 128,
                  max_query_length: int = 64, max_context_chars: int = MAX_CONTEXT_CHARS, int8: bool = False):
-        from .modeling import check_length, load_classifier, load_qa_model, model_provenance, resolve_model
+        from ..train.modeling import check_length, load_classifier, load_qa_model, model_provenance, resolve_model
         self.model_dir = resolve_model(model_dir)
         self.task = task_of(self.model_dir)
         self.lock = threading.Lock()
         self.max_context_chars, self.doc_stride, self.max_query_length = max_context_chars, doc_stride, max_query_length
         if self.task == "qa":
-            from .squad import check_room, saved_threshold
+            from ..qa.arguments import check_room, saved_threshold
             self.max_seq_length = max_seq_length or 384
             self.tok, self.model = load_qa_model(self.model_dir, seed=0)
             check_length(self.max_seq_length, self.model)
@@ -91,7 +91,7 @@ class Served:
             self.threshold = ({"value": saved["value"], "source": f"{Path(self.model_dir).name}/qa_threshold.json "
                                f"({saved.get('method')})"} if saved else
                               {"value": 0.0, "source": "default (the model folder has no qa_threshold.json)"})
-            from .scoring import abstain_note
+            from ..qa.scoring import abstain_note
             self.note = abstain_note(saved)
         else:
             self.max_seq_length = max_seq_length or 256
@@ -102,7 +102,7 @@ class Served:
         self.info = model_provenance(self.model_dir, self.model, self.tok)
         self.precision = "fp32"
         if int8:
-            from .inference import INT8, int8 as quantize
+            from ..qa.inference import INT8, int8 as quantize
             self.model, self.precision = quantize(self.model), INT8
 
     def health(self) -> dict:
@@ -119,7 +119,7 @@ class Served:
                              "transformers": transformers.__version__}}
 
     def answer(self, body) -> dict:
-        from .inference import answer
+        from ..qa.inference import answer
         if self.task != "qa":
             raise BadRequest(404, "this server holds a sentiment model: POST /classify")
         items = _items(body, ("question", "context"), "questions")
@@ -151,7 +151,7 @@ class Served:
         return {"answers": results} if "questions" in body else results[0]
 
     def classify(self, body) -> dict:
-        from .imdb import classify_text
+        from ..classify.encode import classify_text
         if self.task != "sentiment":
             raise BadRequest(404, "this server holds a question-answering model: POST /answer")
         items = _items(body, ("text",), "texts")

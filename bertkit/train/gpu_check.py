@@ -1,9 +1,9 @@
 """The pieces of scripts/gpu_check.sh: an environment report, a tiny bf16 model for the dry run, and the judge
 that reads every step's results, checks them against thresholds and writes one JSON.
 
-    python -m bertkit.gpu_check env --output run/env.json
-    python -m bertkit.gpu_check tiny-model run/tiny --tokenizer <folder with a BERT uncased vocabulary>
-    python -m bertkit.gpu_check judge --run_dir run --output results/gpu_check/<run>.json [--dry]
+    python -m bertkit.train.gpu_check env --output run/env.json
+    python -m bertkit.train.gpu_check tiny-model run/tiny --tokenizer <folder with a BERT uncased vocabulary>
+    python -m bertkit.train.gpu_check judge --run_dir run --output results/gpu_check/<run>.json [--dry]
 """
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .errors import UserError, exit_on_user_error
-from .report import OptionalSteps, provenance, relpath, versions, write_json_atomic
+from ..errors import UserError, exit_on_user_error
+from ..results.record import OptionalSteps, provenance, relpath, versions, write_json_atomic
 
 # Thresholds of a working GPU machine (issue 8; the MiniLM on dev-split with the check's recipe reached span F1
 # 67.3, best F1 54.4 vs 49.4 for "no answer" and IMDB accuracy 89.5 on an H100).

@@ -1,6 +1,6 @@
 """Which model a laptop script runs, and which recipe goes with it; says which and why in one line.
 
-    python -m bertkit.laptop [--job_minutes M] [MODEL]
+    python -m bertkit.train.laptop [--job_minutes M] [MODEL]
 
 MODEL empty: the offline MiniLM, the model the laptop recipes were tuned for, whatever the Hugging Face cache
 holds (a cached bert-base-uncased would otherwise make the 10-minute job a 1-hour one). MODEL given: that
@@ -15,7 +15,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .errors import UserError
+from ..errors import UserError
 from .modeling import offline_minilm_path, resolve_model
 
 # bert-base-uncased vs MiniLM on this project's 2-core CPU, training windows/s at the laptop settings: 0.43 vs

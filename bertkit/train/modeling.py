@@ -8,7 +8,7 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import UserError
+from ..errors import UserError
 
 log = logging.getLogger(__name__)
 DEFAULT_MODEL = "bert-base-uncased"
@@ -131,7 +131,7 @@ def load_dtype(model_dtype: str):
 
 
 def model_provenance(name_or_path: str, model=None, tokenizer=None) -> dict:
-    from .data import sha256_file
+    from ..data.files import sha256_file
     wf = weights_file(name_or_path)
     info = {"name_or_path": name_or_path, "weights_file": wf, "sha256": sha256_file(wf) if wf else None,
             "checkpoint_dtype": checkpoint_dtype(name_or_path)}
@@ -230,9 +230,15 @@ def check_length(max_seq_length: int, model, flag: str = "--max_seq_length"):
                         f"{flag} {limit} or less")
 
 
+def check_fast(tokenizer, source: str = ""):
+    if not getattr(tokenizer, "is_fast", False):
+        where = f" (from {source})" if source else ""
+        raise UserError(f"{type(tokenizer).__name__}{where} is not a fast tokenizer; answer offsets need one: use a "
+                        "model folder with tokenizer.json, or a model with a Rust (tokenizers) tokenizer")
+
+
 def _tokenizer(name_or_path: str, trust_remote_code: bool):
     from transformers import AutoTokenizer
-    from .features import check_fast
     tok = _load("tokenizer", name_or_path, AutoTokenizer.from_pretrained, name_or_path,
                 trust_remote_code=trust_remote_code)
     check_fast(tok, name_or_path)
@@ -293,7 +299,7 @@ class ModelArguments:
         "help": "Round each batch's padded length up to this (default: 8 in bf16/fp16 on a GPU, for tensor "
                 "cores; else no rounding). 1 turns it off."})
     int8: bool = field(default=False, metadata={
-        "help": "run_squad.py on a CPU: calibrate, evaluate and demo with the int8 model (bertkit.inference.int8: "
+        "help": "run_squad.py on a CPU: calibrate, evaluate and demo with the int8 model (bertkit.qa.inference.int8: "
                 "2.26x faster, F1 -0.10 on the default run); the saved model stays fp32."})
 
 

@@ -36,7 +36,7 @@ def encoder_layers(model):
 def freeze_layers(model, n: int) -> int:
     """Stop training the embeddings and the first n transformer layers: backward stops above them, so a step
     costs less; returns how many weights that freezes."""
-    from .errors import UserError
+    from ..errors import UserError
     found = encoder_layers(model)
     if found is None:
         raise UserError(f"--freeze_layers: cannot find the layer list of a {model.config.model_type} model "
@@ -85,7 +85,7 @@ def head_rate_optimizer(trainer, head_learning_rate: float):
         groups.setdefault(key, {"params": [], "weight_decay": args.weight_decay if key[1] else 0.0,
                                 "lr": head_learning_rate if head else args.learning_rate})["params"].append(p)
     if not any(h for h, _ in groups):
-        from .errors import UserError
+        from ..errors import UserError
         raise UserError("--head_learning_rate: this model has no new or task-head parameters to give a rate of its own")
     cls, kwargs = trainer.get_optimizer_cls_and_kwargs(args, model)
     kwargs = {k: v for k, v in kwargs.items() if k != "lr"}

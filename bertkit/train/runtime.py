@@ -10,7 +10,7 @@ import logging
 import os
 from pathlib import Path
 
-from .errors import UserError
+from ..errors import UserError
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Binary sentiment accuracy, macro F1 and per-class precision/recall/F1, as an `evaluate` module that loads
-offline from this project (the numbers of run_imdb.py: sentiment_scoring.py is bertkit/sentiment_scoring.py).
+offline from this project (the numbers of run_imdb.py: sentiment_scoring.py is bertkit/classify/scoring.py).
 
     import evaluate
     sentiment = evaluate.load("path/to/bert-squad-imdb/metrics/sentiment")

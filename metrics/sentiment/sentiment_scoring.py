@@ -1,1 +1,1 @@
-../../bertkit/sentiment_scoring.py
+../../bertkit/classify/scoring.py

@@ -6,7 +6,7 @@
                      references=[{"id": "q1", "answers": {"text": ["Beijing"], "answer_start": [24]}}],
                      no_answer_threshold=-3.9)
 The inputs and outputs are those of the hub's `squad_v2` metric; the numbers are the project's scorer's
-(squad_v2_scoring.py is bertkit/scoring.py). no_answer_probability may be any score where higher means "no
+(squad_v2_scoring.py is bertkit/qa/scoring.py). no_answer_probability may be any score where higher means "no
 answer" (this project's null odds): a question is scored as answered "" when it is above no_answer_threshold;
 best_* search the threshold over the predictions as given.
 """

@@ -1,1 +1,1 @@
-../../bertkit/scoring.py
+../../bertkit/qa/scoring.py

@@ -1,0 +1,1 @@
+"""What every run writes: results files written atomically, with their provenance (command, hardware, versions)."""
