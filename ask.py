@@ -1,8 +1,8 @@
 """Ask a question about a text with any QA model folder (the tutorial's demo, for any text).
 
-    python ask.py --model outputs/squad_subset --question "What is the capital of China?" \
+    .venv/bin/python ask.py --model outputs/squad_subset --question "What is the capital of China?" \
         --context "The capital of China is Beijing."
-    python ask.py --model outputs/squad_subset --question "Who wrote it?" --context_file article.txt --json
+    .venv/bin/python ask.py --model outputs/squad_subset --question "Who wrote it?" --context_file article.txt --json
 The answer is "" (no answer) when the no-answer score beats the best span by more than --threshold; by default
 the threshold a fine-tuning run calibrated and saved with the model (<model>/qa_threshold.json), else 0.0.
 """

@@ -1,7 +1,7 @@
 """Classify a movie review as positive or negative with any sentiment model folder (e.g. a run_imdb.py output).
 
-    python classify.py --model results/imdb_subset_head_tail_<time> --text "A wonderful, moving film."
-    python classify.py --model results/imdb_subset_head_tail_<time> --text_file review.txt
+    .venv/bin/python classify.py --model results/imdb_subset_head_tail_<time> --text "A wonderful, moving film."
+    .venv/bin/python classify.py --model results/imdb_subset_head_tail_<time> --text_file review.txt
 """
 import argparse
 import json

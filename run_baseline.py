@@ -2,7 +2,7 @@
 
 The QA head of a pre-trained encoder is new (initialised under --seed), so this is what the tutorial's
 zero-shot model does. Also records the demo question and the "no answer everywhere" reference.
-    python run_baseline.py --protocol dev-split --validation_file ../shared/data/squad_v2/dev-v2.0.json.gz \
+    .venv/bin/python run_baseline.py --protocol dev-split --validation_file data/squad_v2/dev-v2.0.json.gz \
         --model_name_or_path minilm --max_eval_samples 500 --output_dir outputs/baseline
 Takes the same flags as run_squad.py (training flags are ignored).
 """

@@ -1,12 +1,13 @@
 """Fine-tune a BERT-style model for IMDB sentiment (positive / negative), offline by default.
 
-    python run_imdb.py --model_name_or_path minilm --train_file ../shared/data/imdb/train.csv.gz \
-        --test_file ../shared/data/imdb/test.csv.gz --max_train_samples 2000 --max_predict_samples 1000 \
+    .venv/bin/python run_imdb.py --model_name_or_path minilm --train_file data/imdb/train.csv.gz \
+        --test_file data/imdb/test.csv.gz --max_train_samples 2000 --max_predict_samples 1000 \
         --do_train --do_eval --do_predict --output_dir outputs/imdb
+(data/: where bash scripts/get_data.sh imdb puts the files; `python3 -m bertkit.data.fetch --where` prints the folder used.)
 Full size on one or many GPUs (bert-base-uncased, Sun et al. 2019's recipe): bash scripts/imdb_full.sh, i.e.
-    accelerate launch --config_file scripts/accelerate/single_gpu_bf16.yaml run_imdb.py \
-        --model_name_or_path bert-base-uncased --train_file ../shared/data/imdb/train.csv.gz \
-        --test_file ../shared/data/imdb/test.csv.gz --do_train --do_eval --do_predict --max_seq_length 512 \
+    .venv/bin/accelerate launch --config_file scripts/accelerate/single_gpu_bf16.yaml run_imdb.py \
+        --model_name_or_path bert-base-uncased --train_file data/imdb/train.csv.gz \
+        --test_file data/imdb/test.csv.gz --do_train --do_eval --do_predict --max_seq_length 512 \
         --learning_rate 2e-5 --per_device_train_batch_size 24 --num_train_epochs 4 --eval_strategy epoch \
         --save_strategy epoch --load_best_model_at_end true --metric_for_best_model accuracy --output_dir outputs/imdb_full
 IMDB has no validation split: --validation_size reviews are held out of train (seeded, stratified).
@@ -66,7 +67,7 @@ def load_splits(a: DataArguments, seed: int):
             raw = load_dataset(a.dataset_name)
         except Exception as e:
             raise UserError(f"could not load {a.dataset_name!r} from the hub ({type(e).__name__}); offline use "
-                            "--train_file/--test_file ../shared/data/imdb/{train,test}.csv.gz") from None
+                            "--train_file/--test_file data/imdb/{train,test}.csv.gz") from None
         train, test, val = raw["train"], raw["test"], None
         prov = {"source": "hub", "dataset_name": a.dataset_name}
     else:

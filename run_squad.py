@@ -1,10 +1,11 @@
 """Fine-tune and evaluate a BERT-style model for SQuAD 2.0 extractive QA (with unanswerable questions).
 
 Offline (the default protocol here: train on dev articles 0-24, evaluate on 25-34; NOT official numbers):
-    python run_squad.py --protocol dev-split --validation_file ../shared/data/squad_v2/dev-v2.0.json.gz \
+    .venv/bin/python run_squad.py --protocol dev-split --validation_file data/squad_v2/dev-v2.0.json.gz \
         --model_name_or_path minilm --do_train --do_eval --output_dir outputs/squad_devsplit
+(data/: where bash scripts/get_data.sh puts the files; `python3 -m bertkit.data.fetch --where` prints the folder used.)
 Full SQuAD 2.0 on one or many GPUs (bert-base-uncased, the published recipe): bash scripts/finetune_full.sh, i.e.
-    accelerate launch --config_file scripts/accelerate/single_gpu_bf16.yaml run_squad.py \
+    .venv/bin/accelerate launch --config_file scripts/accelerate/single_gpu_bf16.yaml run_squad.py \
         --model_name_or_path bert-base-uncased --dataset_name squad_v2 --do_train --do_eval --learning_rate 3e-5 \
         --num_train_epochs 2 --per_device_train_batch_size 24 --warmup_steps 0.1 --train_sampling_strategy group_by_length \
         --dataloader_num_workers 4 --output_dir outputs/squad_v2_bert_base

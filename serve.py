@@ -1,7 +1,7 @@
 """Serve a fine-tuned model: a web page to ask it and a JSON API, offline, on 127.0.0.1 by default.
 
-    python serve.py --model results/squad_subset_<time>        # a run_squad.py output folder: /answer
-    python serve.py --model results/imdb_subset_head_tail_<time> --port 8001   # run_imdb.py output: /classify
+    .venv/bin/python serve.py --model results/squad_subset_<time>        # a run_squad.py output folder: /answer
+    .venv/bin/python serve.py --model results/imdb_subset_head_tail_<time> --port 8001   # run_imdb.py output: /classify
     curl -s localhost:8000/answer -H 'content-type: application/json' \
         -d '{"question": "What is the capital of China?", "context": "The capital of China is Beijing."}'
 GET / is the page (no CDN, no build step), GET /health the model, threshold and versions. POST /answer takes
@@ -103,7 +103,7 @@ def main():
     try:
         import uvicorn
     except ModuleNotFoundError:
-        raise UserError("the server needs fastapi and uvicorn: pip install -r requirements.txt") from None
+        raise UserError("the server needs fastapi and uvicorn: .venv/bin/python -m pip install -r requirements.txt") from None
     import socket
     with socket.socket() as s:  # before the model loads: a taken port is one line, not a uvicorn traceback
         try:

@@ -5,8 +5,8 @@ CPU (measured: 16 / 32 / 64 / 128 -> 27.5 / 28.6 / 31.1 / 33.1 s for 1,000 quest
 
 Alternates the two (A B A B ...) and reports each one's median seconds, windows/s and padded tokens, and
 whether the predictions (answers, null odds) are identical.
-    python benchmarks/eval_order.py                                        # MiniLM, 1,000 dev-split questions
-    python benchmarks/eval_order.py --model results/<run> --repeats 3      # a fine-tuned model
+    .venv/bin/python benchmarks/eval_order.py                                        # MiniLM, 1,000 dev-split questions
+    .venv/bin/python benchmarks/eval_order.py --model results/<run> --repeats 3      # a fine-tuned model
 Writes results/benchmarks/eval_order_<time>.json (never overwrites).
 """
 from __future__ import annotations

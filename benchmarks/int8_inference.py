@@ -3,7 +3,7 @@ in one run: seconds (A B A B ..., medians) and SQuAD v2 F1 at the model's saved 
 
 The int8 path is kept for ask.py / serve.py / evaluation only if it is >= 1.5x faster with F1 within 0.5 of fp32
 on the default run's 1,000 eval questions (dev-split, articles 25-34); this script is what decides it.
-    python benchmarks/int8_inference.py --model results/squad_subset_<time>
+    .venv/bin/python benchmarks/int8_inference.py --model results/squad_subset_<time>
 Writes results/benchmarks/int8_inference_<time>.json (never overwrites).
 """
 from __future__ import annotations

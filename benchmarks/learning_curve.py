@@ -1,8 +1,8 @@
 """The laptop job's learning curve on this CPU: scripts/finetune_subset.sh at growing training budgets.
 
-    python benchmarks/learning_curve.py list              # the points and which are done
-    python benchmarks/learning_curve.py run [POINT ...]   # run the points not done yet (default: all), one at a time
-    python benchmarks/learning_curve.py report            # results/learning_curve/README.md + the plot
+    .venv/bin/python benchmarks/learning_curve.py list              # the points and which are done
+    .venv/bin/python benchmarks/learning_curve.py run [POINT ...]   # run the points not done yet (default: all), one at a time
+    .venv/bin/python benchmarks/learning_curve.py report            # results/learning_curve/README.md + the plot
 
 Each point is one run of the laptop pipeline (calibrated threshold on the 400 held-out questions, the 1,000
 eval questions of its seed, everything else the script's defaults) with the knobs below, written to
@@ -98,7 +98,7 @@ def report() -> int:
     group = {name: g for name, (g, _) in POINTS.items()}
     line = [p for p in points if group.get(p["name"]) == "curve"]
     if not line:
-        print(f"error: no finished curve point in {FOLDER}; run: python benchmarks/learning_curve.py run",
+        print(f"error: no finished curve point in {FOLDER}; run: .venv/bin/python benchmarks/learning_curve.py run",
               file=sys.stderr)
         return 2
     png = curve.plot(line + [p for p in points if group.get(p["name"]) == "seed"],
@@ -106,8 +106,8 @@ def report() -> int:
     others = {g: [p for p in points if group.get(p["name"]) == g] for g in ("recipe", "seed", "paragraph")}
     unknown = [p for p in points if p["name"] not in group]
     lines = ["# Learning curve of the laptop job (`scripts/finetune_subset.sh`, MiniLM, 2 CPU cores)", "",
-             "Written by `python benchmarks/learning_curve.py report` from the points' JSON and prediction files; "
-             "every point is one real run, made by the command in its JSON's `launched_by` (`python "
+             "Written by `.venv/bin/python benchmarks/learning_curve.py report` from the points' JSON and prediction files; "
+             "every point is one real run, made by the command in its JSON's `launched_by` (`.venv/bin/python "
              "benchmarks/learning_curve.py run <point>`). Protocol **dev-split** (train on dev articles 0–24, "
              "evaluate on 1,000 seeded questions of articles 25–34; not official SQuAD 2.0 numbers). Every point "
              "holds out the 400 calibration questions of its seed (at least 400, as whole training articles, never "

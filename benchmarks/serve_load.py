@@ -4,8 +4,8 @@ Starts the server on a free port with the given model, asks ask.py the valid que
 the reference), fires the requests, checks that none is lost, every valid one is answered as ask.py answers it
 and every invalid one gets its 4xx, stops the server with Ctrl-C (SIGINT) and reports requests/s and the p50 /
 p95 latency. Optionally saves a screenshot of the page after answering the tutorial's demo (Debian chromium).
-    python benchmarks/serve_load.py --model results/squad_subset_<time>
-    python benchmarks/serve_load.py --model results/squad_subset_<time> --screenshot results/serve/page_demo.png
+    .venv/bin/python benchmarks/serve_load.py --model results/squad_subset_<time>
+    .venv/bin/python benchmarks/serve_load.py --model results/squad_subset_<time> --screenshot results/serve/page_demo.png
 Writes results/benchmarks/serve_load_<time>.json (never overwrites).
 """
 from __future__ import annotations

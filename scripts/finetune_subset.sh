@@ -24,7 +24,7 @@ if [ "$QUICK" != 1 ] && [ -z "${MODEL:-}" ]; then  # the time, before the user w
 fi
 source scripts/laptop_model.sh           # MODEL, MODEL_KIND; says which model and why
 source scripts/squad_common.sh           # DATA_ITEMS: the data it needs (the dev file)
-need_data "${DATA_ITEMS[@]}"             # fetched and verified if missing, before the first step
+need_data ${DATA_ITEMS[@]+"${DATA_ITEMS[@]}"}             # fetched and verified if missing, before the first step
 
 # The recipe, for MiniLM on 2 CPU cores. The default job's budget is the smallest measured on the learning curve
 # (results/learning_curve/README.md) at which the calibrated model beats answering "no answer" everywhere;
@@ -82,8 +82,8 @@ if [ -n "$HEAD_LR" ]; then TRAIN+=(--head_learning_rate "$HEAD_LR"); fi
 TRAIN+=(--null_score_diff_threshold "$THRESHOLD" --calibration_samples "$CALIBRATION_SAMPLES"
        --calibration_unit "$CALIBRATION_UNIT" --calibration_method "$CALIBRATION_METHOD" --precision "$PRECISION")
 read -r -a EXTRA <<< "$EXTRA_ARGS"
-run python run_squad.py "${COMMON[@]}" "${TRAIN[@]}" "${EXTRA[@]}" --output_dir "$OUTPUT_DIR" \
-    --results_file "$RESULTS_FILE" "${BASELINE_ARGS[@]}"
+run python run_squad.py "${COMMON[@]}" "${TRAIN[@]}" ${EXTRA[@]+"${EXTRA[@]}"} --output_dir "$OUTPUT_DIR" \
+    --results_file "$RESULTS_FILE" ${BASELINE_ARGS[@]+"${BASELINE_ARGS[@]}"}
 
 echo "== 3/3 before / after"
 optional python -m bertkit.report.table "$RESULTS_FILE"
@@ -91,4 +91,6 @@ if [ "$REPORT" = 1 ]; then  # the summary of every run beside this one, and this
   optional env RESULTS_DIR="$(dirname "$RESULTS_FILE")" RUN="$(basename "$RESULTS_FILE" .json)" bash scripts/report.sh
 fi
 echo "results: $RESULTS_FILE (predictions in $OUTPUT_DIR/)"
-echo "ask it:  python ask.py --model $OUTPUT_DIR --question '...' --context '...'"
+# What to type next, as it runs in a new terminal (nothing activated there; VENV_PYTHON: scripts/setup_env.sh)
+echo "ask it:   $VENV_PYTHON ask.py --model $OUTPUT_DIR --question 'What is the capital of China?' --context 'The capital of China is Beijing.'"
+echo "serve it: bash scripts/serve.sh --model $OUTPUT_DIR   # the page at http://127.0.0.1:8000/ and the API"

@@ -11,5 +11,6 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 ARGS=()
 if [ -n "${DATA_DIR:-}" ]; then ARGS+=(--data_dir "$DATA_DIR"); fi
-echo "+ $PYTHON -m bertkit.data.fetch ${ARGS[*]} ${*:-squad-dev}"
-exec "$PYTHON" -m bertkit.data.fetch "${ARGS[@]}" "${@:-squad-dev}"
+echo "+ $PYTHON -m bertkit.data.fetch ${ARGS[*]+${ARGS[*]}} ${*:-squad-dev}"
+if [ "${PRINT_ONLY:-0}" = 1 ]; then exit 0; fi   # PRINT_ONLY=1: print the command, run nothing
+exec "$PYTHON" -m bertkit.data.fetch ${ARGS[@]+"${ARGS[@]}"} "${@:-squad-dev}"

@@ -46,7 +46,7 @@ exit_on_user_error(lambda: print(resolve_model(sys.argv[1])))" "$1"
 if [ "$DRY" = 1 ]; then
   # The same wiring on a CPU, tiny sizes; by default a tiny random BERT stored in bf16 (as the kit's MiniLM).
   if [ -n "${MODEL:-}" ]; then TOKENIZER="$(resolve_model "$MODEL")" || exit 2; fi
-  mkdir -p "$RUN_DIR"
+  if [ "${PRINT_ONLY:-0}" != 1 ]; then mkdir -p "$RUN_DIR"; fi
   if [ -z "${MODEL:-}" ]; then
     MODEL="$RUN_DIR/tiny_bf16"
     run python -m bertkit.train.gpu_check tiny-model "$MODEL" --tokenizer "$(resolve_model minilm)"
@@ -61,7 +61,7 @@ if [ "$DRY" = 1 ]; then
 else
   MODEL="${MODEL:-minilm}"
   TOKENIZER="$(resolve_model "$MODEL")" || exit 2
-  mkdir -p "$RUN_DIR"
+  if [ "${PRINT_ONLY:-0}" != 1 ]; then mkdir -p "$RUN_DIR"; fi
   # The recipe measured on an H100 (issue 8): every dev-split eval question, 3 epochs at 1e-4, batch 32.
   # The calibrated threshold (auto) holds 400 training questions out (not 2,000): the recipe keeps 7,617 of 8,017.
   SQUAD_SIZES=(MAX_EVAL_SAMPLES= LR="${SQUAD_LR:-1e-4}" EPOCHS="${SQUAD_EPOCHS:-3}" GLOBAL_BATCH="${SQUAD_BATCH:-32}"
@@ -72,7 +72,8 @@ fi
 
 step() {  # step NAME command...: run it with its output in NAME.log, record exit code and seconds; never stop here
   local name="$1"; shift
-  echo "== $name: $*"
+  echo "== $name: $(shown "$@")"
+  if [ "${PRINT_ONLY:-0}" = 1 ]; then return 0; fi   # PRINT_ONLY=1: the steps printed, none run
   local t0=$SECONDS rc=0
   "$@" > "$RUN_DIR/$name.log" 2>&1 || rc=$?
   printf '%s\t%s\t%s\n' "$name" "$rc" "$((SECONDS - t0))" >> "$RUN_DIR/steps.tsv"
@@ -83,13 +84,13 @@ step env python -m bertkit.train.gpu_check env --output "$RUN_DIR/env.json"
 step squad env "${SQUAD_SIZES[@]}" MODEL="$MODEL" DATA_DIR="$DATA_DIR" DATASET=dev-split \
      OUTPUT_DIR="$RUN_DIR/squad" BASELINE_DIR="$RUN_DIR/squad_baseline" BERTKIT_LAUNCHER="$BERTKIT_LAUNCHER" \
      bash scripts/finetune_full.sh
-step imdb env "${IMDB_SIZES[@]}" MODEL="$MODEL" IMDB_DIR="$IMDB_DIR" DATASET=local OUTPUT_DIR="$RUN_DIR/imdb" \
+step imdb env ${IMDB_SIZES[@]+"${IMDB_SIZES[@]}"} MODEL="$MODEL" IMDB_DIR="$IMDB_DIR" DATASET=local OUTPUT_DIR="$RUN_DIR/imdb" \
      BERTKIT_LAUNCHER="$BERTKIT_LAUNCHER" bash scripts/imdb_full.sh
 # shellcheck disable=SC2086  # BENCH_ARGS: more benchmark flags (e.g. "--batch_size 64"), split on purpose
-step throughput python benchmarks/throughput.py "${BENCH_SIZES[@]}" ${BENCH_ARGS:-} --tokenizer "$TOKENIZER" --data_dir "$DATA_DIR" \
+step throughput python benchmarks/throughput.py ${BENCH_SIZES[@]+"${BENCH_SIZES[@]}"} ${BENCH_ARGS:-} --tokenizer "$TOKENIZER" --data_dir "$DATA_DIR" \
      --output "$RUN_DIR/throughput.json"
 
 DRY_FLAG=(); if [ "$DRY" = 1 ]; then DRY_FLAG=(--dry); fi
-run python -m bertkit.train.gpu_check judge --run_dir "$RUN_DIR" --output "$SUMMARY" "${DRY_FLAG[@]}" \
+run python -m bertkit.train.gpu_check judge --run_dir "$RUN_DIR" --output "$SUMMARY" ${DRY_FLAG[@]+"${DRY_FLAG[@]}"} \
     --setting "MODEL=$MODEL" --setting "DATA_DIR=$DATA_DIR" --setting "IMDB_DIR=$IMDB_DIR" --setting "KIT=$KIT" \
     --setting "VENV=${VENV:-}" --setting "WHEELS=${WHEELS:-}" --setting "DRY=$DRY"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2034  # the variables are for the scripts that source this file
 # Knobs shared by the IMDB scripts (sourced; a script sets its own defaults for the sizes first).
 # The laptop script sets MODEL first (scripts/laptop_model.sh: the offline MiniLM unless you set it).
 MODEL="${MODEL:-bert-base-uncased}"      # falls back to the offline MiniLM when it cannot be loaded
@@ -16,6 +17,8 @@ VALIDATION_SIZE="${VALIDATION_SIZE:-1000}"
 MAX_SEQ_LENGTH="${MAX_SEQ_LENGTH:-256}"
 TRUNCATION="${TRUNCATION:-head_tail}"    # head (first tokens) or head_tail (first 128 + last 382 of 510, scaled)
 SEED="${SEED:-42}"
+DEVICE="${DEVICE:-auto}"                 # auto: a CUDA GPU where there is one, else the CPU; mps: Apple's GPU (not yet
+                                         # measured: the recipes were tuned on CPUs); cpu; cuda
 
 if [ "$DATASET" = "local" ]; then
   DATA_ARGS=(--train_file "$IMDB_DIR/train.csv.gz" --test_file "$IMDB_DIR/test.csv.gz")
@@ -23,7 +26,7 @@ else
   DATA_ARGS=(--dataset_name "$DATASET")
 fi
 COMMON=(--model_name_or_path "$MODEL" "${DATA_ARGS[@]}" --validation_size "$VALIDATION_SIZE"
-        --max_seq_length "$MAX_SEQ_LENGTH" --truncation "$TRUNCATION" --seed "$SEED" --report_to none
+        --max_seq_length "$MAX_SEQ_LENGTH" --truncation "$TRUNCATION" --seed "$SEED" --report_to none --device "$DEVICE"
         --do_train --do_eval --do_predict --disable_tqdm true)
 if [ -n "$MAX_TRAIN_SAMPLES" ]; then COMMON+=(--max_train_samples "$MAX_TRAIN_SAMPLES"); fi
 if [ -n "$MAX_EVAL_SAMPLES" ]; then COMMON+=(--max_eval_samples "$MAX_EVAL_SAMPLES"); fi

@@ -31,19 +31,21 @@ OUTPUT_DIR="${OUTPUT_DIR:-results/$RUN_NAME}"
 EXTRA_ARGS="${EXTRA_ARGS:-}"             # more run_imdb.py flags
 REPORT="${REPORT:-1}"                    # 0: skip the summary + plots at the end (scripts/report.sh)
 source scripts/launch_common.sh
-need_data "${DATA_ITEMS[@]}"               # DATASET=local: the reviews fetched and verified if missing
+need_data ${DATA_ITEMS[@]+"${DATA_ITEMS[@]}"}               # DATASET=local: the reviews fetched and verified if missing
 
 # Validation after every epoch; the best epoch's weights are the ones tested and saved (Sun et al.).
 ARGS=("${COMMON[@]}" --num_train_epochs "$EPOCHS" --learning_rate "$LR" --warmup_steps "$WARMUP"
       --per_device_eval_batch_size "$EVAL_BATCH" --eval_strategy epoch --save_strategy epoch --save_total_limit 2
       --load_best_model_at_end true --metric_for_best_model accuracy --logging_steps "$LOGGING_STEPS"
       --output_dir "$OUTPUT_DIR" --results_file "$OUTPUT_DIR.json")
-ARGS+=("${RESUME_ARGS[@]}")
-# shellcheck disable=SC2086  # EXTRA_ARGS is split into flags on purpose
-run "${LAUNCH[@]}" run_imdb.py "${ARGS[@]}" "${SPEED_ARGS[@]}" $EXTRA_ARGS
+ARGS+=(${RESUME_ARGS[@]+"${RESUME_ARGS[@]}"})
+read -r -a EXTRA <<< "$EXTRA_ARGS"       # split into flags on purpose
+run "${LAUNCH[@]}" run_imdb.py "${ARGS[@]}" "${SPEED_ARGS[@]}" ${EXTRA[@]+"${EXTRA[@]}"}
 if is_main_machine; then
   optional python -m bertkit.report.table "$OUTPUT_DIR.json"
   if [ "$REPORT" = 1 ]; then  # the summary of every run beside this one, and this run's plots (their paths printed)
     optional env RESULTS_DIR="$(dirname "$OUTPUT_DIR")" RUN="$(basename "$OUTPUT_DIR")" bash scripts/report.sh
   fi
+  echo "results: $OUTPUT_DIR.json (test predictions in $OUTPUT_DIR/)"
+  echo "classify with it: $VENV_PYTHON classify.py --model $OUTPUT_DIR --text 'A wonderful, moving film.'"
 fi

@@ -16,7 +16,7 @@ MAX_PREDICT_SAMPLES="${MAX_PREDICT_SAMPLES-1000}"
 JOB_MINUTES="${JOB_MINUTES:-7}"          # MiniLM's training time here, for the estimate for another model
 source scripts/laptop_model.sh           # MODEL: the offline MiniLM unless set; says which and why
 source scripts/imdb_common.sh            # DATA_ITEMS: the data it needs (IMDB: an 84 MB archive -> 2 CSVs)
-need_data "${DATA_ITEMS[@]}"             # fetched and verified if missing, before the first step
+need_data ${DATA_ITEMS[@]+"${DATA_ITEMS[@]}"}             # fetched and verified if missing, before the first step
 EPOCHS="${EPOCHS:-1}"
 # tuned for MiniLM (docs/results.md, "IMDB sentiment"); another model gets Sun et al.'s BERT rate, 2e-5
 if [ "$MODEL_KIND" = minilm ]; then LR="${LR:-2e-4}"; else LR="${LR:-2e-5}"; fi
@@ -34,3 +34,7 @@ optional python -m bertkit.report.table "$OUTPUT_DIR.json"
 if [ "$REPORT" = 1 ]; then  # the summary of every run beside this one, and this run's plots (their paths printed)
   optional env RESULTS_DIR="$(dirname "$OUTPUT_DIR")" RUN="$(basename "$OUTPUT_DIR")" bash scripts/report.sh
 fi
+echo "results: $OUTPUT_DIR.json (test predictions in $OUTPUT_DIR/)"
+# What to type next, as it runs in a new terminal (nothing activated there; VENV_PYTHON: scripts/setup_env.sh)
+echo "classify with it: $VENV_PYTHON classify.py --model $OUTPUT_DIR --text 'A wonderful, moving film.'"
+echo "serve it:         bash scripts/serve.sh --model $OUTPUT_DIR   # the page at http://127.0.0.1:8000/ and the API"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2034  # the variables are for the scripts that source this file
 # Sourced by the laptop scripts after setup_env.sh: MODEL is the offline MiniLM (the model their recipes were
 # tuned for) unless you set it, whatever the Hugging Face cache holds; MODEL_KIND (minilm | other) picks the
 # recipe; one line says which model runs and why (bertkit/train/laptop.py), another warns of the time for a bigger one.

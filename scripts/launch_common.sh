@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2034  # the variables are for the scripts that source this file
 # Sourced by scripts/*_full.sh after setup_env.sh, once OUTPUT_DIR and GLOBAL_BATCH are set. Gives the
 # `accelerate launch` prefix (LAUNCH), the per-GPU batch that keeps the recipe's global batch
 # (PER_DEVICE_BATCH x processes x GRAD_ACCUM = GLOBAL_BATCH), the GPU check, the GPU efficiency flags

@@ -10,13 +10,16 @@ HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 ARGS=("$@")
 if [[ " $* " != *" --model "* ]]; then  # the newest fine-tuned run that still holds its model
-  newest="$(ls -td results/squad_subset_*/ results/imdb_subset_*/ 2>/dev/null | grep -v _baseline/ \
-            | while read -r d; do [ -f "$d/model.safetensors" ] && { echo "${d%/}"; break; }; done || true)"
+  newest=""
+  for d in results/squad_subset_* results/imdb_subset_*; do
+    case "$d" in *_baseline) continue ;; esac
+    if [ -f "$d/model.safetensors" ] && { [ -z "$newest" ] || [ "$d" -nt "$newest" ]; }; then newest="$d"; fi
+  done
   if [ -z "$newest" ]; then
     echo "error: no fine-tuned model under results/ (run bash scripts/finetune_subset.sh first), or pass --model <folder>" >&2
     exit 2
   fi
   echo "model: $newest (the newest run with a model; pass --model for another)" >&2
-  ARGS=(--model "$newest" "${ARGS[@]}")
+  ARGS=(--model "$newest" ${ARGS[@]+"${ARGS[@]}"})
 fi
-run python serve.py --host "$HOST" --port "$PORT" "${ARGS[@]}"
+run python serve.py --host "$HOST" --port "$PORT" ${ARGS[@]+"${ARGS[@]}"}

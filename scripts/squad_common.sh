@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2034  # the variables are for the scripts that source this file
 # Knobs shared by the SQuAD scripts (sourced): the model, the data and the evaluation questions.
 # The laptop scripts set MODEL first (scripts/laptop_model.sh: the offline MiniLM unless you set it).
 MODEL="${MODEL:-bert-base-uncased}"      # falls back to the offline MiniLM when it cannot be loaded
@@ -12,6 +13,8 @@ MAX_SEQ_LENGTH="${MAX_SEQ_LENGTH:-256}"
 DOC_STRIDE="${DOC_STRIDE:-64}"
 EVAL_BATCH="${EVAL_BATCH:-32}"           # eval windows run longest first: on a CPU 32 beats 64 (benchmarks/eval_order.py)
 SEED="${SEED:-42}"
+DEVICE="${DEVICE:-auto}"                 # auto: a CUDA GPU where there is one, else the CPU; mps: Apple's GPU (not yet
+                                         # measured: the recipes were tuned on CPUs); cpu; cuda
 
 DATA_ITEMS=()                            # what need_data fetches / verifies in DATA_DIR before the first step
 case "$DATASET" in
@@ -28,5 +31,5 @@ case "$DATASET" in
   *)         DATA_ARGS=(--dataset_name "$DATASET") ;;
 esac
 COMMON=(--model_name_or_path "$MODEL" "${DATA_ARGS[@]}" --max_seq_length "$MAX_SEQ_LENGTH" --doc_stride "$DOC_STRIDE"
-        --seed "$SEED" --per_device_eval_batch_size "$EVAL_BATCH" --report_to none)
+        --seed "$SEED" --per_device_eval_batch_size "$EVAL_BATCH" --report_to none --device "$DEVICE")
 if [ -n "$MAX_EVAL_SAMPLES" ]; then COMMON+=(--max_eval_samples "$MAX_EVAL_SAMPLES"); fi

@@ -62,6 +62,21 @@ def real_data(item: str) -> Path:
     return DATA_DIR
 
 
+def fresh_env(tmp_path, **extra):
+    """A new terminal's environment: HOME, LANG and a plain PATH where `python` and `pip` do not exist (Debian and
+    Ubuntu ship only python3; here a stub says "command not found"), no virtual environment activated."""
+    stubs = Path(tmp_path) / "stubs"
+    stubs.mkdir(parents=True, exist_ok=True)
+    for name in ("python", "pip"):
+        (stubs / name).write_text(f'#!/bin/sh\necho "bash: {name}: command not found" >&2\nexit 127\n')
+        (stubs / name).chmod(0o755)
+    env = {"HOME": os.environ.get("HOME", str(tmp_path)), "LANG": "C.UTF-8", "PATH": f"{stubs}:/usr/local/bin:/usr/bin:/bin"}
+    for k in ("DATA_DIR", "TMPDIR"):  # where this machine keeps its data, as its user would have set it
+        if os.environ.get(k):
+            env[k] = os.environ[k]
+    return {**env, **{k: str(v) for k, v in extra.items()}}
+
+
 @pytest.fixture(scope="session")
 def dev_file():
     return str(real_data("squad-dev") / "squad_v2" / "dev-v2.0.json.gz")

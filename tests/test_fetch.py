@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, fresh_env
 
 DEV_STORED_SHA = "c64fe26c35acdc15eec216f26c513dd7299a0a443d228be26b11abad943b3a1e"
 
@@ -216,9 +217,27 @@ def test_offline_is_one_line_naming_url_and_sha(env, server):
     assert server.requests == []
 
 
-def test_laptop_script_in_a_fresh_clone_fetches_then_runs(env, server, tmp_path):
-    """A clone with no ../shared beside it and DATA_DIR unset: the main command fetches the dev file into the
-    project's data/ (git ignores it) before its first step and runs; offline, it stops with the one line."""
+def light_venv(clone: Path):
+    """The clone's .venv in a second: no packages of its own, this interpreter's on its path (what setup_env.sh
+    installs, from the same requirements.txt), marked up to date the way setup_env.sh marks it."""
+    import site
+    venv = clone / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    pure = next(venv.glob("lib/python*/site-packages"))
+    (pure / "parent.pth").write_text("".join(f"import site; site.addsitedir({d!r})\n" for d in site.getsitepackages()))
+    (venv / ".requirements.sha256").write_text(hashlib.sha256((clone / "requirements.txt").read_bytes()).hexdigest() + "\n")
+
+
+def printed_commands(out: str) -> list[str]:
+    """What a script tells its user to type next ("ask it: ...", "serve it: ..."), without the trailing comment."""
+    return [re.sub(r"\s+#.*$", "", m) for m in re.findall(r"^(?:ask it|serve it|classify with it): +(.+)$", out, re.M)]
+
+
+def test_laptop_script_in_a_fresh_clone_fetches_then_runs(server, tmp_path):
+    """The README's two commands and then what they print, in a clone with no ../shared beside it, DATA_DIR unset,
+    in a new terminal's environment (no venv active, no `python`): the main job fetches the dev file into the
+    project's data/ before its first step and trains; the "ask it" line and the model card's command answer; the
+    test command runs. Offline, with the data gone, the job stops with the one line."""
     clone = tmp_path / "clone" / "project"
     listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True,
                             text=True, check=True).stdout.splitlines()
@@ -227,9 +246,10 @@ def test_laptop_script_in_a_fresh_clone_fetches_then_runs(env, server, tmp_path)
             (clone / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / rel, clone / rel)
     assert not (clone.parent / "shared").exists()
-    e = {k: v for k, v in env.items() if k not in ("DATA_DIR", "MODEL", "BERTKIT_DATA_MANIFEST")}
-    e.update(VENV="system", PYTHON=sys.executable, HF_HUB_OFFLINE="1", MAX_EVAL_SAMPLES="6", MAX_TRAIN_SAMPLES="12",
-             MAX_SEQ_LENGTH="128", DOC_STRIDE="32", BATCH="4", EVAL_BATCH="16", RUN_NAME="fresh")
+    light_venv(clone)
+    e = fresh_env(tmp_path, SQUAD_BASE_URL=server.url, FETCH_TIMEOUT=10, MAX_EVAL_SAMPLES=6, MAX_TRAIN_SAMPLES=12,
+                  MAX_SEQ_LENGTH=128, DOC_STRIDE=32, BATCH=4, EVAL_BATCH=16, RUN_NAME="fresh")
+    e.pop("DATA_DIR", None)
     p = subprocess.run(["bash", "scripts/finetune_subset.sh"], cwd=clone, env=e, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True, timeout=900)  # one stream: the order of lines
     out = p.stdout
@@ -237,11 +257,24 @@ def test_laptop_script_in_a_fresh_clone_fetches_then_runs(env, server, tmp_path)
     stored = clone / "data" / "squad_v2" / "dev-v2.0.json.gz"
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == DEV_STORED_SHA
     assert server.requests == [("dev-v2.0.json", None)]
-    assert out.index("model: offline MiniLM") < out.index("fetch: ") < out.index("+ python run_baseline.py")
+    assert out.index("model: offline MiniLM") < out.index("fetch: ") < out.index("+ .venv/bin/python run_baseline.py")
     r = json.loads((clone / "results" / "fresh.json").read_text())
     assert Path(r["data"]["files"]["validation"]["path"]).resolve() == stored.resolve()
     assert r["data"]["files"]["validation"]["sha256"] == DEV_STORED_SHA and r["metrics"]["total"] == 6
+    assert r["command"].startswith(".venv/bin/python run_squad.py") and r["runtime"]["device"] == "cpu"
     assert subprocess.run(["git", "check-ignore", "-q", "data/squad_v2/dev-v2.0.json.gz"], cwd=REPO).returncode == 0
+    # what the job printed, and the model card's command, typed into the same kind of terminal
+    card = (clone / "results" / "fresh" / "README.md").read_text()
+    asked = printed_commands(out) + re.findall(r"`(\.venv/bin/python ask\.py [^`]+)`", card)
+    assert len(asked) == 3 and asked[0].startswith(".venv/bin/python ask.py --model results/fresh "), out[-2000:]
+    for cmd in asked:
+        run = cmd if not cmd.startswith("bash ") else f"PRINT_ONLY=1 {cmd}"  # the server: tests/test_fresh_shell.py
+        q = subprocess.run(["bash", "-c", run], cwd=clone, env=e, capture_output=True, text=True, timeout=300)
+        assert q.returncode == 0 and (("best span" in q.stdout or "answer" in q.stdout) or run.startswith("PRINT")), \
+            f"{cmd}: {q.stdout[-1000:]}{q.stderr[-2000:]}"
+    q = subprocess.run(["bash", "scripts/test.sh", "tests/test_layout.py", "-q"], cwd=clone, capture_output=True,
+                       text=True, env={**e, "DATA_OFFLINE": "1", "BROWSER": "0"}, timeout=300)
+    assert q.returncode == 0 and " passed" in q.stdout, q.stdout[-3000:] + q.stderr[-2000:]
     # offline, with the data gone: one line naming the URL and sha256, nothing run, results untouched
     shutil.rmtree(clone / "data")
     before = sorted(str(x.relative_to(clone)) for x in (clone / "results").rglob("*"))
@@ -251,4 +284,6 @@ def test_laptop_script_in_a_fresh_clone_fetches_then_runs(env, server, tmp_path)
     assert "https://rajpurkar.github.io/SQuAD-explorer/dataset/dev-v2.0.json" not in line  # the mirror set here
     assert server.url + "dev-v2.0.json" in line and "80a5225e9490" in line and "DATA_DIR" in line, line
     assert sorted(str(x.relative_to(clone)) for x in (clone / "results").rglob("*")) == before
-    assert "+ python run_baseline.py" not in p.stdout
+    assert "run_baseline.py" not in p.stdout
+
+

@@ -184,3 +184,36 @@ def test_cpu_precision_auto(monkeypatch, tmp_path, native, precision, do_train, 
     monkeypatch.setenv("BERTKIT_CPU_BF16", native)
     a = resolve_runtime(ModelArguments(precision=precision), TrainingArguments(output_dir=str(tmp_path), do_train=do_train))
     assert a.bf16 is bf16 and a.use_cpu is bf16 and not a.fp16
+
+
+@pytest.mark.parametrize("device, mps, use_cpu, said", [
+    ("auto", True, True, "the CPU, although Apple's MPS is here"),  # Apple silicon: the CPU unless asked
+    ("auto", False, False, None),                                   # elsewhere: the Trainer's own choice
+    ("cpu", False, True, None),
+    ("mps", True, False, "Apple's MPS, as asked"),                  # opted in: the Trainer takes MPS
+    ("mps", False, None, "no usable Apple MPS"),                    # asked for what is not there: one line
+    ("cuda", False, None, "no CUDA GPU"),
+    ("tpu", False, None, "not one of auto, cpu, cuda, mps")])
+def test_device_on_apple_silicon_simulated(monkeypatch, caplog, tmp_path, device, mps, use_cpu, said):
+    """Apple's MPS, simulated on this CPU as torch reports it there (torch.backends.mps says available)."""
+    import torch
+    from transformers import TrainingArguments
+    from bertkit.errors import UserError
+    from bertkit.train.modeling import ModelArguments
+    from bertkit.train.runtime import resolve_runtime, runtime_record
+    if torch.cuda.is_available():
+        pytest.skip("a CPU machine's rule")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    monkeypatch.setattr(torch.backends.mps, "is_built", lambda: mps)
+    margs, targs = ModelArguments(device=device, precision="fp32"), TrainingArguments(output_dir=str(tmp_path))
+    if use_cpu is None:
+        with pytest.raises(UserError, match=said):
+            resolve_runtime(margs, targs)
+        return
+    a = resolve_runtime(margs, targs)
+    assert a.use_cpu is use_cpu
+    lines = [r.getMessage() for r in caplog.records if r.name == "bertkit.train.device"]
+    assert (len(lines) == 1 and said in lines[0]) if said else not lines
+    if use_cpu:  # the device used and the one asked for are recorded
+        rec = runtime_record(margs, a)
+        assert rec["device"] == "cpu" and rec["device_requested"] == device and rec["mps_available"] is mps

@@ -2,6 +2,7 @@
 which model runs and why; another model gets its own recipe and a warning with the expected time."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -53,7 +54,7 @@ def plan(script, home, **kw):
     p = subprocess.run(["bash", f"scripts/{script}"], cwd=REPO, env=env_with(home, PRINT_ONLY=1, **kw),
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr[-3000:]
-    main = [ln for ln in p.stdout.splitlines() if ln.startswith(("+ python run_squad.py", "+ python run_imdb.py"))]
+    main = [ln for ln in p.stdout.splitlines() if re.match(r"\+ \S*python\S* run_(squad|imdb)\.py ", ln)]
     assert len(main) == 1, p.stdout
     return main[0].split(), p.stderr
 

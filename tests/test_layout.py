@@ -8,18 +8,19 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
-import shlex
 from pathlib import Path
 
 import pytest
+
+from doc_commands import DOCS, documented, inline_commands, segments, written_pages
 
 REPO = Path(__file__).resolve().parents[1]
 PKG = REPO / "bertkit"
 # rank: a module may import from its own folder and from folders of a higher rank only
 LAYERS = {"serve": 1, "report": 1, "qa": 2, "classify": 2, "train": 3, "data": 4, "results": 4, "errors": 5}
 MAX_LINES = 310  # "no module over ~300 lines"
-DOCS = [REPO / "README.md", REPO / "CONTRIBUTING.md", *sorted((REPO / "docs").glob("*.md"))]
 
 
 def modules():
@@ -74,35 +75,36 @@ def test_no_module_over_300_lines():
 
 # ---- the docs' commands ---------------------------------------------------------------------------------------
 EXTERNAL_ENV = {"CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "PYTHONPATH", "HF_HOME", "PATH", "TRANSFORMERS_CACHE"}
+FETCH = ["-m", "bertkit.data.fetch"]  # standard library only: the one module python3 runs before .venv exists
 
 
-def bash_commands(md: Path):
-    """(line, [words]) of each command in the ```bash blocks, continuation lines joined, split at && ; |."""
-    block, start, out = None, 0, []
-    for i, line in enumerate(md.read_text().splitlines(), 1):
-        if line.startswith("```"):
-            block, start = (line[3:].strip() if block is None else None), i
-            continue
-        if block in ("bash", "sh", "shell"):
-            out.append((i, line))
-    joined, cmds = "", []
-    for i, line in out:
-        joined += line.rstrip("\\") + " " if line.endswith("\\") else line
-        if not line.endswith("\\"):
-            try:
-                words = shlex.split(joined, comments=True)
-            except ValueError:
-                words = joined.split()
-            seg = []
-            for w in words + [";"]:
-                if w in ("&&", ";", "|", "||"):
-                    if seg:
-                        cmds.append((i, seg))
-                    seg = []
-                else:
-                    seg.append(w)
-            joined = ""
-    return cmds
+@functools.lru_cache(maxsize=None)
+def all_documented():
+    return tuple(documented())
+
+
+@functools.lru_cache(maxsize=None)
+def python_env() -> set[str]:
+    """The environment knobs the package itself reads (os.environ), such as DATA_OFFLINE."""
+    text = "\n".join(p.read_text() for p in PKG.rglob("*.py"))
+    return set(re.findall(r"environ(?:\.get)?[(\[]\s*[\"']([A-Z_][A-Z0-9_]*)", text))
+
+
+def fresh_shell(words: list[str]) -> list[str]:
+    """What fails in a new terminal: nothing is activated there, and Debian/Ubuntu have python3 but no python."""
+    head = words[:1]
+    if head == ["python"]:
+        return ["bare `python` (a new terminal has no activated .venv, Debian/Ubuntu no `python`): "
+                "write .venv/bin/python"]
+    if head == ["python3"] and words[1:3] != FETCH:
+        return ["`python3` has none of the project's packages: write .venv/bin/python"]
+    if head in (["pip"], ["pip3"]):
+        return ["bare `pip` installs outside .venv (or is not there): write .venv/bin/python -m pip"]
+    if head == ["accelerate"]:
+        return ["bare `accelerate` is not on a new terminal's PATH: write .venv/bin/accelerate"]
+    if head == ["source"] and words[1:2] and words[1].startswith("scripts/"):
+        return ["`source scripts/...` leaves `set -euo pipefail` in the reader's terminal: write bash scripts/setup_env.sh"]
+    return []
 
 
 def argparse_flags(p: Path) -> set[str]:
@@ -143,11 +145,22 @@ def flags_of(script: Path, training_flags) -> set[str]:
 
 
 def check_command(words: list[str], training_flags) -> list[str]:
+    """What is wrong with one documented command: a bare python (or pip, accelerate, source), a missing script or
+    module, an unknown flag, an environment knob no script reads."""
+    rest = list(words)
+    while rest and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", rest[0]):
+        rest.pop(0)
+    if rest[:1] == ["env"]:
+        rest = rest[1:]
+    return fresh_shell(rest) + exists(list(words), training_flags)
+
+
+def exists(words: list[str], training_flags) -> list[str]:
     env = []
     while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):
         env.append(words.pop(0).split("=")[0])
     if words[:1] == ["env"]:
-        return check_command(words[1:], training_flags)
+        return exists(words[1:], training_flags)
     problems, script = [], None
     if words[:1] in (["bash"], ["source"]) and len(words) > 1 and words[1].startswith("scripts/"):
         script = REPO / words[1]
@@ -155,9 +168,12 @@ def check_command(words: list[str], training_flags) -> list[str]:
             return [f"{words[1]} does not exist"]
         sh = "\n".join(p.read_text() for p in (REPO / "scripts").glob("*.sh"))
         problems += [f"{words[1]}: {v} is read by no script" for v in env
-                     if v not in EXTERNAL_ENV and not re.search(rf"\${{?{v}\b", sh)]
+                     if v not in EXTERNAL_ENV | python_env() and not re.search(rf"\${{?{v}\b", sh)]
         return problems
-    if words[:2] == ["accelerate", "launch"]:  # the script and its flags come after accelerate's own
+    if words[:1] == [".venv/bin/python"]:
+        words = ["python", *words[1:]]
+    if words[:2] in (["accelerate", "launch"], [".venv/bin/accelerate", "launch"]):  # the script and its flags
+        # come after accelerate's own
         py = next((i for i, w in enumerate(words) if w.endswith(".py")), None)
         words = ["python", *words[py:]] if py is not None else []
     if words[:1] in (["python"], ["python3"]) and len(words) > 1:
@@ -183,12 +199,24 @@ def check_command(words: list[str], training_flags) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("md", DOCS, ids=lambda p: p.relative_to(REPO).as_posix())
-def test_commands_in_the_docs_exist(md, training_flags):
-    if not md.is_file():
-        pytest.fail(f"{md.relative_to(REPO)} is missing")
-    problems = [f"{md.relative_to(REPO)}:{line}: {p}" for line, words in bash_commands(md)
-                for p in check_command(list(words), training_flags)]
+@pytest.mark.parametrize("source", sorted({p for p, _, _ in all_documented()}))
+def test_documented_commands_exist_and_run_in_a_fresh_shell(source, training_flags):
+    """README, CONTRIBUTING, docs/, the --help usage lines and the scripts' headers: every command names a script,
+    module, flags and knobs that exist, and spells the project's Python as a new terminal can run it."""
+    problems = [f"{p}:{line}: {x}" for p, line, text in all_documented() if p == source
+                for words in segments(text) for x in check_command(list(words), training_flags)]
+    assert not problems, "\n".join(problems)
+
+
+def test_every_doc_has_commands_checked():
+    assert {md.relative_to(REPO).as_posix() for md in DOCS if md.name != "errors.md"} <= {p for p, _, _ in all_documented()}
+
+
+@pytest.mark.parametrize("md", [*DOCS, *written_pages()], ids=lambda p: p.relative_to(REPO).as_posix())
+def test_commands_in_the_text_run_in_a_fresh_shell(md):
+    """The commands quoted in the prose (`...`) and in the pages the project writes (model cards, summary)."""
+    problems = [f"{md.relative_to(REPO)}:{line}: {x}" for line, span in inline_commands(md)
+                for words in segments(span) for x in fresh_shell(words)]
     assert not problems, "\n".join(problems)
 
 

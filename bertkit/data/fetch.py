@@ -1,10 +1,10 @@
 """Fetch what a run needs into the data folder: download the official file, verify it, lay it out.
 
-    python -m bertkit.data.fetch squad-dev                # what the laptop SQuAD job needs (4.4 MB)
-    python -m bertkit.data.fetch squad-dev squad-train    # + the official train set (42 MB), for DATASET=official
-    python -m bertkit.data.fetch imdb                     # the IMDB archive (84 MB) -> imdb/{train,test}.csv.gz
-    python -m bertkit.data.fetch --offline squad-dev      # verify only; a missing file is an error (DATA_OFFLINE=1 too)
-    python -m bertkit.data.fetch --where                  # print the data folder (bertkit.data.files.data_dir)
+    python3 -m bertkit.data.fetch squad-dev                # what the laptop SQuAD job needs (4.4 MB)
+    python3 -m bertkit.data.fetch squad-dev squad-train    # + the official train set (42 MB), for DATASET=official
+    python3 -m bertkit.data.fetch imdb                     # the IMDB archive (84 MB) -> imdb/{train,test}.csv.gz
+    python3 -m bertkit.data.fetch --offline squad-dev      # verify only; a missing file is an error (DATA_OFFLINE=1 too)
+    python3 -m bertkit.data.fetch --where                  # print the data folder (bertkit.data.files.data_dir)
 
 Files already there are verified (once; remembered) and never fetched again. A download goes to a hidden
 .part file beside its destination, is checked (size, sha256) and only then laid out; a wrong checksum or a cut

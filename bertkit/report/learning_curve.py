@@ -207,7 +207,7 @@ def summary_section(results_dir) -> list[str]:
         return []
     out = ["## Learning curve of the laptop job", "",
            "`scripts/finetune_subset.sh` at growing training budgets (and other recipes and seeds at some of them), "
-           "one real run per row ([README](learning_curve/README.md), `python benchmarks/learning_curve.py`).", ""]
+           "one real run per row ([README](learning_curve/README.md), `.venv/bin/python benchmarks/learning_curve.py`).", ""]
     if (Path(results_dir) / "plots" / "learning_curve.png").is_file():
         out += ["![learning curve](plots/learning_curve.png)", ""]
     return out + [table(points, "learning_curve/"), ""]

@@ -1,6 +1,6 @@
 """A Hugging Face model card (README.md) for a fine-tuned output folder, from the run's results JSON.
 
-    python -m bertkit.report.model_card results/<run>.json        # (re)write <output_dir>/README.md for a past run
+    .venv/bin/python -m bertkit.report.model_card results/<run>.json        # (re)write <output_dir>/README.md for a past run
 
 The runs write it as their last, optional step: the model, predictions and metrics are on disk before it.
 Every number in it is the results JSON's; the protocol goes with each metric (dev-split numbers are not
@@ -86,7 +86,7 @@ model = AutoModelForQuestionAnswering.from_pretrained("{r['output_dir']}")
 ```
 
 Ask it with this project's post-processing (windows, n-best, the saved threshold):
-`python ask.py --model {r['output_dir']} --question "..." --context "..."`, or serve a page and an API:
+`.venv/bin/python ask.py --model {r['output_dir']} --question "..." --context "..."`, or serve a page and an API:
 `bash scripts/serve.sh --model {r['output_dir']}`."""
     return header, body
 
@@ -116,7 +116,7 @@ tok = AutoTokenizer.from_pretrained("{r['output_dir']}")
 model = AutoModelForSequenceClassification.from_pretrained("{r['output_dir']}")
 ```
 
-`python classify.py --model {r['output_dir']} --text "..."` (the {r['hyperparameters'].get('truncation')} truncation
+`.venv/bin/python classify.py --model {r['output_dir']} --text "..."` (the {r['hyperparameters'].get('truncation')} truncation
 it was trained with), or `bash scripts/serve.sh --model {r['output_dir']}` for a page and an API."""
     return header, body
 
@@ -131,6 +131,7 @@ def model_card(r: dict) -> str:
     counts = ", ".join(f"{k} {v.get('n_examples', v.get('n'))}" for k, v in (r["data"].get("counts") or r["data"]).items()
                        if isinstance(v, dict) and ("n_examples" in v or "n" in v))
     hub_id, base = _base(model)
+    launched = f"Launched with `{r['launched_by']}`. " if r.get("launched_by") else ""
     return f"""---
 language: en
 library_name: transformers
@@ -152,7 +153,11 @@ bert-squad-imdb (`run_squad.py` / `run_imdb.py`), commit `{r.get('git_commit')}`
 
 ## Recipe
 
-`{r.get('command')}`
+{launched}The command that ran, as recorded in the results JSON:
+
+```text
+{r.get('command')}
+```
 
 {recipe}; precision {(r.get('runtime') or {}).get('precision')}; {timing.get('train_seconds')} s of training.
 

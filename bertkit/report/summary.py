@@ -1,7 +1,7 @@
 """results/summary.md: every run in the results folder, one row each, key metrics before -> after, with links
 to the run's JSON and to its plots (bertkit.report.plots, PNGs under results/plots/<run>/).
 
-    python -m bertkit.report.summary [--results results] [--run <run name>] [--no_plots]
+    .venv/bin/python -m bertkit.report.summary [--results results] [--run <run name>] [--no_plots]
 
 Reads results/*.json, results/benchmarks/*.json, results/gpu_check/*.json and results/tuning/*.json. A file it
 cannot read, a run of unknown format and a partial run (no metrics) are listed under "Skipped" with the reason:
@@ -72,7 +72,7 @@ def _anchor(name: str) -> str:  # GitHub's heading ids: lower case, punctuation 
 
 def render(runs: list[Run], skipped: list[tuple[str, str]], extra: list[str] | None = None) -> str:
     out = ["# Results at a glance", "",
-           "Every run in this folder, one row each, written by `bash scripts/report.sh` (`python -m bertkit.report.summary`) "
+           "Every run in this folder, one row each, written by `bash scripts/report.sh` (`.venv/bin/python -m bertkit.report.summary`) "
            "from the runs' JSON files: each number is its JSON's, rounded to 2 decimals. *a → b*: before → after "
            "fine-tuning. Wall time: the run's measured steps (preprocessing, training, evaluation) summed. Plots: "
            "[below](#plots), and in `plots/<run>/`.", ""]
@@ -111,7 +111,7 @@ def write_summary(results_dir, plots: bool = True) -> tuple[Path, list[Run], lis
         try:
             from . import plots as P
         except ImportError as e:  # matplotlib missing: the table still tells the story
-            skipped.append(("plots/", f"no plots drawn: {e} (pip install -r requirements.txt)"))
+            skipped.append(("plots/", f"no plots drawn: {e} (.venv/bin/python -m pip install -r requirements.txt)"))
         else:
             for run in runs:
                 make_plots(run, results_dir, P)

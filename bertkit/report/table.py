@@ -1,6 +1,6 @@
 """Print a before/after table from a fine-tuned results JSON (SQuAD or IMDB; it carries its baseline).
 
-    python -m bertkit.report.table results/<run>.json
+    .venv/bin/python -m bertkit.report.table results/<run>.json
 """
 import json
 import sys

@@ -83,7 +83,11 @@ def versions() -> dict:
 
 
 def command_line() -> str:
-    return " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv])
+    """The command as typed from the project's folder: its interpreter by path (.venv/bin/python), as a new
+    terminal runs it (nothing activated there, and maybe no `python`)."""
+    exe = Path(sys.executable).absolute()
+    shown = exe.relative_to(REPO) if exe.is_relative_to(REPO) else exe
+    return " ".join(shlex.quote(str(a)) for a in [shown, *sys.argv])
 
 
 class OptionalSteps:

@@ -74,7 +74,7 @@ def chromium():
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
     except ModuleNotFoundError:
-        return None, "selenium is not installed (pip install -r requirements.txt)"
+        return None, "selenium is not installed (.venv/bin/python -m pip install -r requirements.txt)"
     opts = webdriver.ChromeOptions()
     opts.binary_location = chrome
     for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1000,900"):

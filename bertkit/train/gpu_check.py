@@ -1,9 +1,9 @@
 """The pieces of scripts/gpu_check.sh: an environment report, a tiny bf16 model for the dry run, and the judge
 that reads every step's results, checks them against thresholds and writes one JSON.
 
-    python -m bertkit.train.gpu_check env --output run/env.json
-    python -m bertkit.train.gpu_check tiny-model run/tiny --tokenizer <folder with a BERT uncased vocabulary>
-    python -m bertkit.train.gpu_check judge --run_dir run --output results/gpu_check/<run>.json [--dry]
+    .venv/bin/python -m bertkit.train.gpu_check env --output run/env.json
+    .venv/bin/python -m bertkit.train.gpu_check tiny-model run/tiny --tokenizer <folder with a BERT uncased vocabulary>
+    .venv/bin/python -m bertkit.train.gpu_check judge --run_dir run --output results/gpu_check/<run>.json [--dry]
 """
 from __future__ import annotations
 

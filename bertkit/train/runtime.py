@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from ..errors import UserError
+from .device import device_flags, mps_available
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +65,11 @@ def resolve_runtime(model_args, training_args):
     """
     import torch
     check_launch(training_args)
-    cuda = torch.cuda.is_available()
+    flags = device_flags(model_args.device)  # CUDA where there is a GPU, else the CPU; MPS only when asked
+    cuda = torch.cuda.is_available() and model_args.device in ("auto", "cuda")
     p = model_args.precision
     if p not in ("auto", "bf16", "fp16", "fp32"):
         raise UserError(f"--precision {p!r} is not one of auto, bf16, fp16, fp32")
-    flags = {}
     if not (training_args.bf16 or training_args.fp16):
         if p == "auto" and cuda:  # an accelerate config's fp16 wins; else bf16 where the GPU has it
             if os.environ.get("ACCELERATE_MIXED_PRECISION") == "fp16":
@@ -79,7 +80,8 @@ def resolve_runtime(model_args, training_args):
             flags["bf16"] = True
         elif p in ("bf16", "fp16"):
             flags[p] = True
-    if not cuda and (flags.get("bf16") or flags.get("fp16") or training_args.bf16 or training_args.fp16):
+    low = flags.get("bf16") or flags.get("fp16") or training_args.bf16 or training_args.fp16
+    if not cuda and model_args.device != "mps" and low:
         flags["use_cpu"] = True  # TrainingArguments refuses bf16/fp16 without a GPU unless told it is a CPU run
     if training_args.tf32 is None and cuda and torch.cuda.get_device_capability() >= (8, 0):
         flags["tf32"] = True  # fp32 matmuls (the bits autocast leaves in fp32) on tensor cores
@@ -253,7 +255,7 @@ def runtime_record(model_args, training_args, model=None) -> dict:
            "per_device_train_batch_size": a.per_device_train_batch_size,
            "gradient_accumulation_steps": a.gradient_accumulation_steps,
            "global_train_batch_size": a.per_device_train_batch_size * a.gradient_accumulation_steps * a.world_size,
-           "device": str(a.device)}
+           "device": str(a.device), "device_requested": model_args.device, "mps_available": mps_available()}
     if os.environ.get("BERTKIT_LAUNCH"):  # set by scripts/*_full.sh: the accelerate launch part of the command
         rec["launch"] = os.environ["BERTKIT_LAUNCH"]
     return rec
