@@ -4,6 +4,7 @@
 #   QUICK=1 bash scripts/finetune_subset.sh      # ~10 min: learns answer spans only (its threshold abstains everywhere)
 #   MAX_TRAIN_SAMPLES=2000 EPOCHS=2 bash scripts/finetune_subset.sh     # every knob below can be overridden
 #   MODEL=bert-base-uncased bash scripts/finetune_subset.sh   # another model: its own recipe, a time warning
+#   DEVICE=mps bash scripts/finetune_subset.sh   # Apple's GPU, not yet measured (default: the CPU, even where MPS is)
 # The model: the offline MiniLM unless MODEL is set (scripts/laptop_model.sh). The data: the official dev file
 # in DATA_DIR (else ../shared/data, else data/), fetched and verified before the first step if missing
 # (DATA_OFFLINE=1: never fetch). Knobs for model and data: scripts/squad_common.sh (DATA_DIR, DATASET, ...).

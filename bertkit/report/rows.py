@@ -218,7 +218,7 @@ def _benchmark_seconds(d: dict) -> list[float]:
 def benchmark_cells(d: dict) -> dict:
     ratios = benchmark_ratios(d)
     if not ratios:
-        raise Partial("benchmark without a speed-up figure (stopped early, or an unknown benchmark)")
+        raise Partial("no ours-vs-padded figure: another kind of benchmark (its figures are in its JSON), or one stopped early")
     name = d.get("benchmark") or str(d.get("task", DASH)).replace("benchmark: ", "")
     secs = _benchmark_seconds(d)
     same = " (identical predictions)" if d.get("identical_predictions") is True else ""
