@@ -28,11 +28,22 @@ from doc_commands import documented
 DEFAULT_RUN = "results/squad_subset_20261202_014953"  # the committed default run: its prediction files are in git
 REAL = ("ask.py", "classify.py", "tests/independent_squad_v2.py", "-m bertkit.report.model_card",
         "-m bertkit.report.table", "-m bertkit.data.fetch --where")
-# Lines that cannot do their job on this machine, and the one-line refusal they must give here instead.
+# Lines that cannot do their job on this machine, the one-line refusal they must give here instead, and when.
+def _no_gpu():
+    import torch
+    return not torch.cuda.is_available()
+
+
+def _no_imdb():
+    from bertkit.data import files
+    return not (files.data_dir() / "imdb" / "train.csv.gz").is_file()
+
+
 REFUSALS = [
-    (r"scripts/(finetune|imdb)_full\.sh", 1, "no GPU visible"),           # a GPU job, on a CPU-only machine
-    (r"^KIT=\.gpu_kit ", 2, "KIT=.gpu_kit is not a folder"),              # the kit made from ../shared/device
-    (r"^VENV=system ", 2, "lacks: torch"),                                # the bare python3 has no packages
+    (r"scripts/(finetune|imdb)_full\.sh", 1, "no GPU visible", _no_gpu),             # a GPU job, on a CPU
+    (r"^KIT=\.gpu_kit ", 2, "KIT=.gpu_kit is not a folder", lambda: not (REPO / ".gpu_kit").is_dir()),  # from ../shared/device
+    (r"^VENV=system ", 2, "lacks: torch", lambda: True),                             # the bare python3 has no packages
+    (r"scripts/gpu_check\.sh$", 2, "imdb/train.csv.gz not found", _no_imdb),         # it checks IMDB too
 ]
 NOT_RUN = {"sbatch": "needs SLURM", "mkdir": "copies ../shared/device, this project's own machine only",
            "curl": "run against the server in test_serve_and_curl_as_documented"}
@@ -120,8 +131,7 @@ def drive(lines, env, timeout):
     return out
 
 
-def test_every_documented_command_runs_in_a_fresh_shell(places, tmp_path):
-    import torch
+def test_every_documented_command_runs_in_a_fresh_shell(places, tmp_path, dev_file):  # the re-score reads it
     by_file = {}
     for path, line, text in documented():
         mode, cmd = as_run(text, places)
@@ -143,9 +153,8 @@ def test_every_documented_command_runs_in_a_fresh_shell(places, tmp_path):
     for group, res in zip(groups, results):
         for k, (where, mode, text, cmd) in enumerate(group):
             rc, out = res.get(k, (None, "(not reached)"))
-            refusal = next(((want_rc, msg) for pat, want_rc, msg in REFUSALS if re.search(pat, text)), None)
-            if refusal and rc == refusal[0] and refusal[1] in out and (refusal[1] != "no GPU visible"
-                                                                        or not torch.cuda.is_available()):
+            if any(re.search(pat, text) and rc == want_rc and msg in out and when()
+                   for pat, want_rc, msg, when in REFUSALS):
                 continue
             if rc != 0:
                 problems.append(f"{where}: `{text}` ran as `{cmd}` ({mode}) and exited {rc}:\n{out[-1500:]}")
