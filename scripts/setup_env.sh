@@ -116,10 +116,7 @@ create_venv() {
 
 if [ "$VENV" = system ]; then
   # the scripts run `python`: make it this interpreter (many images have only python3)
-  if ! command -v "$PYTHON" >/dev/null 2>&1; then
-    echo "error: VENV=system but $PYTHON is not on PATH; set PYTHON=/path/to/python3" >&2
-    exit 2
-  fi
+  command -v "$PYTHON" >/dev/null 2>&1 || error "VENV=system but $PYTHON is not on PATH; set PYTHON=/path/to/python3"
   mkdir -p "$ROOT/.cache/bin"   # a wrapper, not a link: a linked venv python would lose its venv
   printf '#!/bin/sh\nexec "%s" "$@"\n' "$(command -v "$PYTHON")" > "$ROOT/.cache/bin/python"
   chmod +x "$ROOT/.cache/bin/python"
@@ -134,11 +131,8 @@ elif [ "$VENV" = "$ROOT/.venv" ] || [ -f "$VENV/.requirements.sha256" ]; then  #
   source "$VENV/bin/activate"
   VENV_PYTHON="$VENV/bin/python"
 else  # the user's own environment: use it as it is
-  if [ ! -f "$VENV/bin/activate" ]; then
-    echo "error: VENV=$VENV is not a virtual environment (no bin/activate); give one, VENV=system for the" \
-         "python3 on PATH, or leave VENV unset to create .venv" >&2
-    exit 2
-  fi
+  [ -f "$VENV/bin/activate" ] || error "VENV=$VENV is not a virtual environment (no bin/activate); give one," \
+    "VENV=system for the python3 on PATH, or leave VENV unset to create .venv"
   # shellcheck disable=SC1091
   source "$VENV/bin/activate"
   VENV_PYTHON="$VENV/bin/python"
@@ -147,10 +141,7 @@ if [ "${VENV_PYTHON#"$ROOT"/}" != "$VENV_PYTHON" ] && [ "$PWD" = "$ROOT" ]; then
   VENV_PYTHON="${VENV_PYTHON#"$ROOT"/}"   # printed as .venv/bin/python: the scripts run in the project's folder
 fi
 if [ -n "$WHEELS" ]; then
-  if ! compgen -G "$WHEELS/*.whl" >/dev/null; then
-    echo "error: WHEELS=$WHEELS holds no .whl files; point it at the folder of wheels to install" >&2
-    exit 2
-  fi
+  compgen -G "$WHEELS/*.whl" >/dev/null || error "WHEELS=$WHEELS holds no .whl files; point it at the folder of wheels to install"
   SITE="$ROOT/.cache/site"
   echo "+ pip install --no-index --no-deps --target $SITE $WHEELS/*.whl"
   python -m pip install -q --no-index --no-deps --no-compile --upgrade --target "$SITE" "$WHEELS"/*.whl
@@ -167,9 +158,8 @@ print(" ".join(gone))
 raise SystemExit(1 if gone else 0)
 PY
 )"; then
-    echo "error: the Python environment ($(command -v python)) lacks: $missing; install them, or give them as" \
-         "wheels with WHEELS=<folder> (see requirements.txt for the versions)" >&2
-    exit 2
+    error "the Python environment ($(command -v python)) lacks: $missing; install them, or give them as" \
+          "wheels with WHEELS=<folder> (see requirements.txt for the versions)"
   fi
 fi
 # Offline by default: no 25-second hub retries; set HF_HUB_OFFLINE=0 to use the hub.

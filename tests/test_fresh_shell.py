@@ -72,6 +72,11 @@ def places(tmp_path_factory, tiny_model_dir, tokenizer):
     return {"qa": qa, "cls": cls, "json": d / "run.json", "results": d / "results", "dir": d}
 
 
+def target(args: list[str]) -> list[str]:
+    """What an interpreter runs, from the words after it: `-m module` or `script.py`."""
+    return args[:2] if args[:1] == ["-m"] else args[:1]
+
+
 def as_run(text: str, p: dict) -> tuple[str, str]:
     """(mode, the line to run): placeholders made real, and how the line is exercised."""
     words = shlex.split(text)
@@ -83,8 +88,7 @@ def as_run(text: str, p: dict) -> tuple[str, str]:
         return "skip", NOT_RUN[head]
     if re.fullmatch(r"[A-Za-z_]\w*=(\$\([^)]*\)|[^\s$]|\$\w+)*", text):  # NAME=value: kept for the lines after it
         return "assign", text
-    script = " ".join(words[env_prefix + 1:env_prefix + 3]) if words[env_prefix + 1:env_prefix + 2] == ["-m"] \
-        else (words[env_prefix + 1] if len(words) > env_prefix + 1 else "")
+    script = " ".join(target(words[env_prefix + 1:]))
     model = str(p["cls"]) if script == "classify.py" else DEFAULT_RUN if "independent" in script else str(p["qa"])
     subs = [("results/squad_subset_<time>", str(p["qa"])), ("results/imdb_subset_head_tail_<time>", str(p["cls"])),
             ("results/<run>.json", str(p["json"])), ("results/<run>", model), ("/path/to/results", str(p["results"])),
@@ -99,8 +103,7 @@ def as_run(text: str, p: dict) -> tuple[str, str]:
     if head in (".venv/bin/python", "python3") and any(text.split(head, 1)[1].strip().startswith(r) for r in REAL):
         return "real", text
     if head in (".venv/bin/python", "python3"):
-        target = words[env_prefix + 1:env_prefix + 3] if words[env_prefix + 1] == "-m" else words[env_prefix + 1:env_prefix + 2]
-        return "help", " ".join([*words[:env_prefix + 1], *target, "--help"])
+        return "help", " ".join([*words[:env_prefix + 1], *target(words[env_prefix + 1:]), "--help"])
     if head == ".venv/bin/accelerate":
         return "help", ".venv/bin/accelerate launch --help"
     return "real", text  # grep and the like: as written
@@ -111,9 +114,9 @@ def same_path(mode: str, cmd: str):
     values differ only in placeholders' text), a script's plan by its whole line (the knobs change the plan)."""
     if mode != "real" or not cmd.startswith(".venv/bin/python "):
         return cmd
-    words = shlex.split(cmd)
-    n = 3 if words[1] == "-m" else 2
-    return (" ".join(words[1:n]), frozenset(w for w in words[n:] if w.startswith("--")))
+    args = shlex.split(cmd)[1:]
+    script = target(args)
+    return " ".join(script), frozenset(w for w in args[len(script):] if w.startswith("--"))
 
 
 def drive(lines, env, timeout):

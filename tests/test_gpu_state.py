@@ -217,3 +217,18 @@ def test_device_on_apple_silicon_simulated(monkeypatch, caplog, tmp_path, device
     if use_cpu:  # the device used and the one asked for are recorded
         rec = runtime_record(margs, a)
         assert rec["device"] == "cpu" and rec["device_requested"] == device and rec["mps_available"] is mps
+
+
+def test_device_cpu_on_a_gpu_machine_simulated(monkeypatch, tmp_path):
+    """--device cpu where torch sees a GPU: a CPU run (no TF32, no GPU bf16), as the flag says."""
+    import torch
+    from transformers import TrainingArguments
+    from bertkit.train.modeling import ModelArguments
+    from bertkit.train.runtime import resolve_runtime
+    if torch.cuda.is_available():
+        pytest.skip("simulates a GPU on a CPU machine")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    monkeypatch.setenv("BERTKIT_CPU_BF16", "0")
+    a = resolve_runtime(ModelArguments(device="cpu"), TrainingArguments(output_dir=str(tmp_path), do_train=True))
+    assert a.use_cpu is True and not a.bf16 and not a.tf32 and a.dataloader_pin_memory is False
