@@ -227,8 +227,10 @@ def test_device_cpu_on_a_gpu_machine_simulated(monkeypatch, tmp_path):
     from bertkit.train.runtime import resolve_runtime
     if torch.cuda.is_available():
         pytest.skip("simulates a GPU on a CPU machine")
+    # Parsed before the GPU appears: building TrainingArguments on a simulated GPU would call into a CPU-only torch.
+    parsed = TrainingArguments(output_dir=str(tmp_path), do_train=True)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
     monkeypatch.setenv("BERTKIT_CPU_BF16", "0")
-    a = resolve_runtime(ModelArguments(device="cpu"), TrainingArguments(output_dir=str(tmp_path), do_train=True))
+    a = resolve_runtime(ModelArguments(device="cpu"), parsed)
     assert a.use_cpu is True and not a.bf16 and not a.tf32 and a.dataloader_pin_memory is False
