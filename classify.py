@@ -6,11 +6,16 @@
 import argparse
 import json
 import logging
+import sys
 
 from bertkit.data.files import read_text
 from bertkit.errors import UserError, exit_on_user_error
+from bertkit.classify.arguments import DataArguments
 from bertkit.classify.encode import classify_text
+from bertkit.train.model_settings import CLASSIFY_KEYS, dataclass_defaults, describe_settings, resolve_settings
 from bertkit.train.modeling import check_length, load_classifier, resolve_model
+
+TRUNCATIONS = ("head", "head_tail")
 
 
 def main():
@@ -19,8 +24,11 @@ def main():
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--text")
     g.add_argument("--text_file")
-    p.add_argument("--max_seq_length", type=int, default=256)
-    p.add_argument("--truncation", default="head_tail", choices=["head", "head_tail"])
+    d = dataclass_defaults(DataArguments, CLASSIFY_KEYS)  # run_imdb.py's defaults, shown, never retyped
+    saved = "default: the model folder's bertkit.json, else"
+    p.add_argument("--max_seq_length", type=int, default=None, help=f"tokens per review ({saved} {d['max_seq_length']})")
+    p.add_argument("--truncation", default=None, choices=TRUNCATIONS,
+                   help=f"head: the first tokens, head_tail: the first and last ({saved} {d['truncation']})")
     p.add_argument("--attn_implementation", default="auto",
                    help="attention kernel: auto (what the model supports: sdpa, else eager), sdpa or eager")
     a = p.parse_args()
@@ -28,13 +36,20 @@ def main():
     text = read_text(a.text_file, "--text_file") if a.text_file else a.text  # UTF-8; clear errors for bad files
     if not text.strip():
         raise UserError("the review is empty; pass --text '...' or a --text_file with the review")
-    if a.max_seq_length < 8:
-        raise UserError(f"--max_seq_length {a.max_seq_length}: give at least 8 tokens (256 is the default)")
+    model_path = resolve_model(a.model)
+    settings = resolve_settings(model_path, "text-classification", vars(a), d)  # as trained, unless a flag says
+    length, truncation = (settings[k]["value"] for k in CLASSIFY_KEYS)
+    if length < 8:
+        raise UserError(f"--max_seq_length {length} (from {settings['max_seq_length']['source']}): give at least 8 "
+                        f"tokens ({d['max_seq_length']} is the default)")
+    if truncation not in TRUNCATIONS:
+        raise UserError(f"--truncation {truncation!r} (from {settings['truncation']['source']}): give head or head_tail")
     # fp32 on the CPU whatever dtype the checkpoint was saved in (bf16 matmuls are slow and lossy on CPUs)
-    tok, model = load_classifier(resolve_model(a.model), seed=0, attn_implementation=a.attn_implementation)
-    check_length(a.max_seq_length, model)
+    tok, model = load_classifier(model_path, seed=0, attn_implementation=a.attn_implementation)
+    check_length(length, model)
     model.eval()
-    print(json.dumps(classify_text(model, tok, text, a.max_seq_length, a.truncation)))
+    print(describe_settings(settings), file=sys.stderr)  # stdout stays the result alone: one JSON object
+    print(json.dumps(classify_text(model, tok, text, length, truncation)))
 
 if __name__ == "__main__":
     exit_on_user_error(main)

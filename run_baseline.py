@@ -4,54 +4,53 @@ The QA head of a pre-trained encoder is new (initialised under --seed), so this 
 zero-shot model does. Also records the demo question and the "no answer everywhere" reference.
     .venv/bin/python run_baseline.py --protocol dev-split --validation_file data/squad_v2/dev-v2.0.json.gz \
         --model_name_or_path minilm --max_eval_samples 500 --output_dir outputs/baseline
-Takes the same flags as run_squad.py (training flags are ignored).
+Takes run_squad.py's data, model and evaluation flags; a training flag given (--do_train, --learning_rate, ...:
+bertkit.qa.evaluation.TRAINING_FLAGS) is refused: run_squad.py trains.
 """
 import json
 import logging
+import sys
 
-from transformers import HfArgumentParser, Trainer, TrainingArguments
+from transformers import TrainingArguments
 
 from bertkit.qa import arguments as A
 from bertkit.qa import steps as S
 from bertkit.errors import UserError, exit_on_user_error
-from bertkit.qa.inference import demo, describe
-from bertkit.train.modeling import ModelArguments, check_int8, load_qa_model, model_provenance, resolve_model
-from bertkit.train.progress import install, run_banner_for
+from bertkit.qa.evaluation import ask_demo, load_model, refuse_training_flags
+from bertkit.qa.trainer import QuestionAnsweringTrainer
+from bertkit.train.flags import parse_flags
+from bertkit.train.model_settings import QA_KEYS
+from bertkit.train.modeling import ModelArguments, quiet_tokenizer_fork_warning
+from bertkit.utils.progress import install, run_banner_for
 from bertkit.results.record import OptionalSteps, provenance, relpath, write_essentials, write_json_atomic
 from bertkit.train.runtime import collator, resolve_runtime, runtime_record
 from bertkit.qa.scoring import squad_v2_metrics
 
 log = logging.getLogger("run_baseline")
+FLAGS = (ModelArguments, A.DataArguments, TrainingArguments)
 
 
 def main():
-    model_args, data_args, training_args = HfArgumentParser(
-        (ModelArguments, A.DataArguments, TrainingArguments)).parse_args_into_dataclasses()
+    quiet_tokenizer_fork_warning()
+    refuse_training_flags(FLAGS, sys.argv[1:], "run_baseline.py")  # before anything is read, loaded or written
+    model_args, data_args, training_args = parse_flags(FLAGS)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     optional = OptionalSteps(log)
     prov = provenance(optional)  # at the start: the code and command that this run used
     training_args = resolve_runtime(model_args, training_args)
-    check_int8(model_args, "run_baseline.py")
     A.check_outputs(data_args, training_args)
     if A.threshold_setting(data_args) == "auto":
         raise UserError("run_baseline.py scores the model before any training, so there is nothing to calibrate the "
                         "threshold on: pass --null_score_diff_threshold <number> (default 0.0); best_* give the "
                         "oracle threshold")
     questions = S.load_questions(data_args, training_args, need_train=False)
-    model_path = resolve_model(model_args.model_name_or_path)
-    tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code,
-                                     model_args.attn_implementation, model_args.model_dtype)
-    A.check_model_fits(data_args, model, tokenizer)
-    model_info = optional("model provenance", model_provenance, model_path, model, tokenizer,
-                          default={"name_or_path": model_path})
-    if model_args.int8:
-        from bertkit.qa.inference import INT8, int8  # CPU inference in int8 (after the provenance: fp32 weights)
-        model = int8(model)
+    model_path, tokenizer, model, model_info = load_model(model_args, data_args, training_args, optional)
     optional("banner", run_banner_for, training_args, model_info, model_path, S.describe_data(questions, data_args),
              threshold=str(data_args.null_score_diff_threshold))
     _, examples, feats, data_prov, t_pre = S.load_features(data_args, tokenizer, training_args, questions)
-    trainer = Trainer(model=model, args=training_args, processing_class=tokenizer,
-                      data_collator=collator(tokenizer, model_args, training_args))
+    trainer = QuestionAnsweringTrainer(model=model, args=training_args, processing_class=tokenizer,
+                                       data_collator=collator(tokenizer, model_args, training_args), data_args=data_args,
+                                       sort_eval_by_length=data_args.sort_eval_by_length)
     install(trainer).predict_label = "baseline eval"
     metrics, _, t_eval = S.evaluate(trainer, examples, feats, data_args, training_args.output_dir)
     no_answer = squad_v2_metrics(examples, {ex["id"]: "" for ex in examples})
@@ -64,14 +63,11 @@ def main():
               "model": model_info, "data": S.data_record(data_prov, data_args),
               "hyperparameters": S.hyperparameters(data_args, training_args), "metrics": metrics,
               "no_answer_metrics": no_answer, "output_dir": relpath(training_args.output_dir),
-              **({"inference_precision": INT8} if model_args.int8 else {}),
               "timing": {"preprocess_seconds": round(t_pre, 2), "eval_seconds": round(t_eval, 2),
                          "eval_samples_per_second": round(len(feats) / t_eval, 2)}, **prov}
     write_essentials(training_args.output_dir, result)  # before anything optional
     result["runtime"] = optional("runtime record", runtime_record, model_args, training_args, model)
-    d = optional("demo", demo, model, tokenizer, max_seq_length=data_args.max_seq_length, doc_stride=data_args.doc_stride)
-    if d:
-        log.info("demo %r: %s", d["question"], describe(d))
+    d = ask_demo(optional, log, model, tokenizer, **{k: getattr(data_args, k) for k in QA_KEYS})
     result.update(demo=d, warnings=optional.warnings)
     path = A.results_path(data_args, training_args)
     write_json_atomic(path, result)

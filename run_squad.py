@@ -17,72 +17,141 @@ a results JSON (metrics + provenance) to results/.
 """
 import json
 import logging
-import sys
 import time
 from pathlib import Path
 
-from transformers import HfArgumentParser, Trainer, TrainingArguments
+from transformers import TrainingArguments
 
 from bertkit.qa import arguments as A
 from bertkit.qa import steps as S
 from bertkit.errors import UserError, exit_on_user_error
-from bertkit.report.model_card import write_model_card
-from bertkit.qa.inference import INT8, demo, describe, int8
-from bertkit.train.modeling import ModelArguments, check_int8, load_qa_model, model_provenance, resolve_model
+from bertkit.report.model_card import finish_run
+from bertkit.qa.evaluation import ask_demo, load_model
+from bertkit.train.modeling import ModelArguments, quiet_tokenizer_fork_warning, resolve_model
 from bertkit.train.optim import freeze, head_rate_optimizer
-from bertkit.train.progress import install, run_banner_for
+from bertkit.utils.progress import install, run_banner_for
 from bertkit.results.record import OptionalSteps, provenance, relpath, write_essentials, write_json_atomic
-from bertkit.train.runtime import (collator, fp32_predictions, interrupt_callback, resolve_runtime, resume_point, runtime_record,
-                             tokens_per_second)
+from bertkit.qa.trainer import QuestionAnsweringTrainer
+from bertkit.train.flags import parse_flags
+from bertkit.train.model_settings import QA_KEYS, write_model_settings
+from bertkit.train.runtime import (collator, interrupt_callback, resolve_runtime, resume_point, runtime_record,
+                                   tokens_per_second)
 
 log = logging.getLogger("run_squad")
 
 
 def parse_args():
-    parser = HfArgumentParser((ModelArguments, A.DataArguments, TrainingArguments))
-    if len(sys.argv) == 2 and sys.argv[1].endswith(".json"):
-        return parser.parse_json_file(sys.argv[1])
-    return parser.parse_args_into_dataclasses()
+    return parse_flags((ModelArguments, A.DataArguments, TrainingArguments))
+
+
+def check_flags(training_args):
+    """Combinations that cannot run, refused before any work."""
+    if not (training_args.do_train or training_args.do_eval):
+        raise UserError("nothing to do: pass --do_train and/or --do_eval")
+    if training_args.eval_strategy != "no" and not training_args.do_eval:  # a str enum
+        raise UserError(f"--eval_strategy {training_args.eval_strategy.value} scores the eval questions during "
+                        "training: add --do_eval (and --validation_file or --dataset_name)")
+
+
+def load_baseline(data_args):
+    if not data_args.baseline_results:
+        return None
+    if not Path(data_args.baseline_results).is_file():
+        raise UserError(f"--baseline_results {data_args.baseline_results} not found; run run_baseline.py first")
+    return json.loads(Path(data_args.baseline_results).read_text())
+
+
+def threshold_to_use(model_args, data_args, training_args):
+    """The no-answer threshold: a number, or auto = calibrated after training on held-out training-side questions
+    (evaluating a saved model: the threshold saved with it, else calibrated on the training side's questions).
+    None: calibrate (and, after training, save) even without --do_eval."""
+    setting = A.threshold_setting(data_args)
+    if setting != "auto":
+        return {"value": setting, "method": "given"}
+    if not training_args.do_train:
+        saved = A.saved_threshold(resolve_model(model_args.model_name_or_path))
+        if saved:
+            return {**saved, "method": "saved", "file": A.THRESHOLD_FILE}
+    return None
+
+
+def build_trainer(model_args, data_args, training_args, model, tokenizer, train_feats, eval_examples, eval_feats,
+                  threshold):
+    if training_args.do_train:
+        freeze(model, model_args)
+    given = threshold["value"] if threshold else 0.0  # evaluations during training: no calibrated value yet
+    trainer = QuestionAnsweringTrainer(
+        model=model, args=training_args, data_collator=collator(tokenizer, model_args, training_args),
+        processing_class=tokenizer, train_dataset=train_feats, eval_dataset=eval_feats, eval_examples=eval_examples,
+        data_args=data_args, eval_threshold=given, sort_eval_by_length=data_args.sort_eval_by_length,
+        callbacks=[interrupt_callback()])
+    if model_args.head_learning_rate is not None and training_args.do_train:
+        trainer.optimizer = head_rate_optimizer(trainer, model_args.head_learning_rate)
+    return trainer
+
+
+def train(trainer, training_args, data_args, train_feats, resume, timing, optional):
+    """Train, save the model and its settings; returns the loss and eval logs. The saved model (the best
+    checkpoint's under --load_best_model_at_end) is what ask.py loads."""
+    t0 = time.perf_counter()
+    timing["resumed_from_checkpoint"] = resume
+    tr = trainer.train(resume_from_checkpoint=resume)
+    timing["train_seconds"] = round(time.perf_counter() - t0, 2)
+    timing["train_samples_per_second"] = tr.metrics.get("train_samples_per_second")
+    timing["train_loss"] = tr.metrics.get("train_loss")
+    trainer.save_model()  # model + tokenizer in output_dir: ask.py and --model_name_or_path take it
+    if trainer.is_world_process_zero():
+        write_model_settings(training_args.output_dir, "squad_v2", data_args, QA_KEYS)  # ask.py and serve use them
+        # Trainer also pickles TrainingArguments there; the results JSON holds them, so drop the pickle.
+        (Path(training_args.output_dir) / "training_args.bin").unlink(missing_ok=True)
+    timing["train_tokens_per_second"] = optional("tokens/s", tokens_per_second, tr.metrics, train_feats)
+    history = trainer.state.log_history
+    return {"loss_log": [{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h],
+            # --eval_strategy steps|epoch: the eval questions' scores during training (threshold: eval_threshold)
+            "eval_log": [{"step": h["step"], "exact": h["eval_exact"], "f1": h["eval_f1"]} for h in history
+                         if "eval_f1" in h]}
+
+
+def calibrate_and_evaluate(trainer, progress, questions, eval_examples, eval_feats, data_args, training_args,
+                           threshold, timing):
+    """Calibrate the threshold where asked (saved with a trained model), then evaluate: (threshold, metrics)."""
+    if threshold is None:
+        progress.predict_label = "calibration"
+        threshold = S.calibrate(trainer, questions, data_args, out_dir=training_args.output_dir)
+        timing["calibration_seconds"] = threshold["calibration"]["seconds"]
+        if training_args.do_train and trainer.is_world_process_zero():  # saved with the model it belongs to
+            write_json_atomic(Path(training_args.output_dir) / A.THRESHOLD_FILE,
+                              {**threshold, "model": relpath(training_args.output_dir)})
+    metrics = None
+    if training_args.do_eval:  # writes the prediction files
+        progress.predict_label = "eval"
+        metrics, _, t_eval = S.evaluate(trainer, eval_examples, eval_feats, data_args, training_args.output_dir,
+                                        threshold=threshold["value"])
+        timing["eval_seconds"] = round(t_eval, 2)
+        timing["eval_samples_per_second"] = round(len(eval_feats) / t_eval, 2)
+        log.info("eval metrics: %s", json.dumps({k: round(v, 3) for k, v in metrics.items()}))
+    return threshold, metrics
 
 
 def main():
+    quiet_tokenizer_fork_warning()
     model_args, data_args, training_args = parse_args()
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     optional = OptionalSteps(log)
     prov = provenance(optional)  # at the start: the code and command that this run used
-    if not (training_args.do_train or training_args.do_eval):
-        raise UserError("nothing to do: pass --do_train and/or --do_eval")
+    check_flags(training_args)
     training_args = resolve_runtime(model_args, training_args)
-    check_int8(model_args)
     A.check_outputs(data_args, training_args, training_args.do_eval)
     resume = resume_point(training_args) if training_args.do_train else None  # a bad path fails before any work
-    baseline = None
-    if data_args.baseline_results:
-        if not Path(data_args.baseline_results).is_file():
-            raise UserError(f"--baseline_results {data_args.baseline_results} not found; run run_baseline.py first")
-        baseline = json.loads(Path(data_args.baseline_results).read_text())
-
-    # The no-answer threshold: a number, or auto = calibrated after training on held-out training-side questions
-    # (evaluating a saved model: the threshold saved with it, else calibrated on the training side's questions).
-    setting = A.threshold_setting(data_args)
-    threshold = {"value": setting, "method": "given"} if setting != "auto" else None
-    if setting == "auto" and not training_args.do_train:
-        saved = A.saved_threshold(resolve_model(model_args.model_name_or_path))
-        if saved:
-            threshold = {**saved, "method": "saved", "file": A.THRESHOLD_FILE}
-    need_calibration = threshold is None  # auto: calibrate (and, after training, save) even without --do_eval
+    baseline = load_baseline(data_args)
+    threshold = threshold_to_use(model_args, data_args, training_args)
     questions = S.load_questions(data_args, training_args, need_train=training_args.do_train,
-                                 need_calibration=need_calibration, need_eval=training_args.do_eval)
-    if need_calibration and questions["calibration"] is None:
+                                 need_calibration=threshold is None, need_eval=training_args.do_eval)
+    if threshold is None and questions["calibration"] is None:
         raise UserError("--null_score_diff_threshold auto needs training-side questions to calibrate on (--train_file, "
                         "--dataset_name or --protocol dev-split), or a model folder with a saved qa_threshold.json; "
                         "or pass a number")
-    model_path = resolve_model(model_args.model_name_or_path)
-    tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code,
-                                     model_args.attn_implementation, model_args.model_dtype)
-    A.check_model_fits(data_args, model, tokenizer)
-    model_info = optional("model provenance", model_provenance, model_path, model, tokenizer,
-                          default={"name_or_path": model_path})
+    model_path, tokenizer, model, model_info = load_model(model_args, data_args, training_args, optional)
     optional("banner", run_banner_for, training_args, model_info, model_path, S.describe_data(questions, data_args),
              threshold=str(data_args.null_score_diff_threshold))
     train_feats, eval_examples, eval_feats, data_prov, t_pre = S.load_features(data_args, tokenizer, training_args,
@@ -93,47 +162,14 @@ def main():
     if baseline and baseline["data"]["eval"]["ids_sha256"] != data_prov.get("eval", {}).get("ids_sha256"):
         raise UserError(f"{data_args.baseline_results} was scored on other eval questions; rerun the baseline "
                         "with the same data flags and seed")
-
-    if training_args.do_train:
-        freeze(model, model_args)
-    trainer = Trainer(model=model, args=training_args, data_collator=collator(tokenizer, model_args, training_args),
-                      processing_class=tokenizer, train_dataset=train_feats, callbacks=[interrupt_callback()])
+    trainer = build_trainer(model_args, data_args, training_args, model, tokenizer, train_feats, eval_examples,
+                            eval_feats, threshold)
     progress = install(trainer)  # rate and time left for training and each prediction, in a terminal or a log
-    if model_args.head_learning_rate is not None and training_args.do_train:
-        trainer.optimizer = head_rate_optimizer(trainer, model_args.head_learning_rate)
     timing = {"preprocess_seconds": round(t_pre, 2)}
-    loss_log = None
-    if training_args.do_train:
-        t0 = time.perf_counter()
-        timing["resumed_from_checkpoint"] = resume
-        tr = trainer.train(resume_from_checkpoint=timing["resumed_from_checkpoint"])
-        timing["train_seconds"] = round(time.perf_counter() - t0, 2)
-        timing["train_samples_per_second"] = tr.metrics.get("train_samples_per_second")
-        timing["train_loss"] = tr.metrics.get("train_loss")
-        trainer.save_model()  # model + tokenizer in output_dir: ask.py and --model_name_or_path take it
-        fp32_predictions(trainer)  # after bf16 training on a CPU: calibrate, evaluate and demo in fp32, as ask.py
-        # Trainer also pickles TrainingArguments there; the results JSON holds them, so drop the pickle.
-        if trainer.is_world_process_zero():
-            (Path(training_args.output_dir) / "training_args.bin").unlink(missing_ok=True)
-        timing["train_tokens_per_second"] = optional("tokens/s", tokens_per_second, tr.metrics, train_feats)
-        loss_log = [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
-    metrics = None
-    if model_args.int8:  # predictions only: the saved model (above) is the fp32 one that trained
-        trainer.model = trainer.model_wrapped = int8(trainer.model)
-    if need_calibration:
-        progress.predict_label = "calibration"
-        threshold = S.calibrate(trainer, questions, data_args, out_dir=training_args.output_dir)
-        timing["calibration_seconds"] = threshold["calibration"]["seconds"]
-        if training_args.do_train and trainer.is_world_process_zero():  # saved with the model it belongs to
-            write_json_atomic(Path(training_args.output_dir) / A.THRESHOLD_FILE,
-                              {**threshold, "model": relpath(training_args.output_dir)})
-    if training_args.do_eval:  # writes the prediction files
-        progress.predict_label = "eval"
-        metrics, _, t_eval = S.evaluate(trainer, eval_examples, eval_feats, data_args, training_args.output_dir,
-                                        threshold=threshold["value"])
-        timing["eval_seconds"] = round(t_eval, 2)
-        timing["eval_samples_per_second"] = round(len(eval_feats) / t_eval, 2)
-        log.info("eval metrics: %s", json.dumps({k: round(v, 3) for k, v in metrics.items()}))
+    logs = train(trainer, training_args, data_args, train_feats, resume, timing, optional) \
+        if training_args.do_train else {"loss_log": None}
+    threshold, metrics = calibrate_and_evaluate(trainer, progress, questions, eval_examples, eval_feats, data_args,
+                                                training_args, threshold, timing)
     if not trainer.is_world_process_zero():
         return
     result = {"task": "squad_v2", "kind": "fine-tuned" if training_args.do_train else "evaluated",
@@ -142,21 +178,23 @@ def main():
               "data": S.data_record(data_prov, data_args),
               "hyperparameters": S.hyperparameters(data_args, training_args, model_args),
               "null_threshold": threshold, "metrics": metrics, "baseline_metrics": baseline["metrics"] if baseline else None,
-              "baseline_results": data_args.baseline_results,
-              "output_dir": relpath(training_args.output_dir), "timing": timing, "loss_log": loss_log,
-              **({"inference_precision": INT8} if model_args.int8 else {}), **prov}
+              "baseline_results": data_args.baseline_results, "best_checkpoint": relpath(trainer.state.best_model_checkpoint)
+              if trainer.state.best_model_checkpoint else None,
+              "output_dir": relpath(training_args.output_dir), "timing": timing, **logs,
+              **prov}
+    finish(result, model_args, data_args, training_args, trainer, tokenizer, baseline, optional)
+
+
+def finish(result, model_args, data_args, training_args, trainer, tokenizer, baseline, optional):
+    """The essentials first, then the optional parts (runtime record, demo, model card), then the results JSON."""
     write_essentials(training_args.output_dir, result)  # model, predictions, metrics: on disk before anything optional
     result["runtime"] = optional("runtime record", runtime_record, model_args, training_args, trainer.model)
-    d = optional("demo", demo, trainer.model, tokenizer, max_seq_length=data_args.max_seq_length,
-                 doc_stride=data_args.doc_stride, null_score_diff_threshold=threshold["value"] if threshold else 0.0)
-    if d:
-        log.info("demo %r: %s", d["question"], describe(d))
+    threshold = result["null_threshold"]
+    d = ask_demo(optional, log, trainer.model, tokenizer, threshold["value"] if threshold else 0.0,
+                 **{k: getattr(data_args, k) for k in QA_KEYS})
     result.update(demo=d, demo_baseline=baseline.get("demo") if baseline else None, warnings=optional.warnings)
-    path = A.results_path(data_args, training_args)
-    if training_args.do_train:  # optional: the model, predictions and metrics are all on disk already
-        optional("model card", write_model_card, training_args.output_dir, result)
-    write_json_atomic(path, result)
-    log.info("wrote %s", path)
+    finish_run(result, A.results_path(data_args, training_args), training_args.output_dir, training_args.do_train,
+               optional, log)
 
 
 if __name__ == "__main__":

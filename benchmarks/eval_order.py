@@ -1,7 +1,7 @@
 """SQuAD evaluation speed: eval windows in dataset order (the old way) vs longest first (length-sorted batches,
 logits mapped back to dataset order), on the same questions with the same model, in one run. Each way runs at
-its own eval batch: 64 was the laptop scripts' default in dataset order; sorted batches are faster at 32 on a
-CPU (measured: 16 / 32 / 64 / 128 -> 27.5 / 28.6 / 31.1 / 33.1 s for 1,000 questions), now the default.
+its own eval batch: 64 was the laptop scripts' default in dataset order; sorted batches are faster at a smaller
+one on a CPU, 32, now the default (measured: docs/gpu.md, "Evaluation speed").
 
 Alternates the two (A B A B ...) and reports each one's median seconds, windows/s and padded tokens, and
 whether the predictions (answers, null odds) are identical.
@@ -48,10 +48,13 @@ def main():
     a = p.parse_args()
     import logging
 
-    from transformers import Trainer, TrainingArguments
+    import dataclasses
+
+    from transformers import TrainingArguments
 
     from bertkit.qa import arguments as A
     from bertkit.qa import steps as S
+    from bertkit.qa.trainer import QuestionAnsweringTrainer
     from bertkit.train.modeling import ModelArguments, load_qa_model, model_provenance, resolve_model
     from bertkit.train.runtime import collator
     logging.basicConfig(level=logging.WARNING)
@@ -69,17 +72,18 @@ def main():
     model_path = resolve_model(a.model)
     tok, model = load_qa_model(model_path, a.seed)
     _, examples, feats, data_prov, _ = S.load_features(data_args, tok, targs, questions)
-    trainer = Trainer(model=model, args=targs, processing_class=tok,
-                      data_collator=collator(tok, ModelArguments(), targs))
     lengths = np.array([len(x) for x in feats["input_ids"]])
     ways = {"dataset_order": (False, a.batch_size), "length_sorted": (True, a.sorted_batch_size)}
+    trainers = {way: QuestionAnsweringTrainer(
+        model=model, args=dataclasses.replace(targs, per_device_eval_batch_size=batch), processing_class=tok,
+        data_collator=collator(tok, ModelArguments(), targs), data_args=data_args, sort_eval_by_length=sort)
+        for way, (sort, batch) in ways.items()}
     seconds = {w: [] for w in ways}
     preds = {}
-    S.evaluate(trainer, examples, feats, data_args, tmp, write=False)  # warm-up (allocator, threads), untimed
+    S.evaluate(trainers["dataset_order"], examples, feats, data_args, tmp, write=False)  # warm-up, untimed
     for _ in range(a.repeats):
-        for way, (sort, batch) in ways.items():
-            data_args.sort_eval_by_length, trainer.args.per_device_eval_batch_size = sort, batch
-            metrics, p_, t = S.evaluate(trainer, examples, feats, data_args, tmp, write=False)
+        for way in ways:
+            metrics, p_, t = S.evaluate(trainers[way], examples, feats, data_args, tmp, write=False)
             seconds[way].append(round(t, 3))
             preds[way] = (p_, metrics)
     same_answers = preds["dataset_order"][0] == preds["length_sorted"][0]

@@ -9,7 +9,7 @@ eval questions of its seed, everything else the script's defaults) with the knob
 results/learning_curve/<point>.json (its exact command in `launched_by`) and <point>/ (model, prediction and
 calibration files; git keeps the small ones). A point whose JSON exists is never rerun or overwritten, so an
 interrupted curve goes on where it stopped. Run it alone on the machine: two torch jobs on 2 cores slow each
-other ~2x, and the minutes are part of the result. The figures come from bertkit.report.learning_curve.
+other down, and the minutes are part of the result. The figures come from bertkit.report.learning_curve.
 """
 from __future__ import annotations
 
@@ -39,9 +39,9 @@ POINTS = {
     "hlr_all_e1": ("curve", {**ALL, "EPOCHS": "1"}),         # every question the 20 % cap keeps, once
     "hlr_all_e1.4": ("curve", {**ALL, "EPOCHS": "1.4"}),
     "hlr_all_e1.8": ("curve", {**ALL, "EPOCHS": "1.8"}),
-    "hlr_all_e2.4": ("curve", {**ALL, "EPOCHS": "2.4"}),     # ~26 minutes of training on this machine: the default
+    "hlr_all_e2.4": ("curve", {**ALL, "EPOCHS": "2.4"}),     # the default job's budget
     "hlr_all_e3.4": ("curve", {**ALL, "EPOCHS": "3.4"}),
-    "hlr_all_e5.4": ("curve", {**ALL, "EPOCHS": "5.4"}),     # 60 minutes of training on this machine (measured)
+    "hlr_all_e5.4": ("curve", {**ALL, "EPOCHS": "5.4"}),     # the longest (its minutes: results/learning_curve/README.md)
     # the default job's budget (hlr_all_e2.4, seed 42) on two more seeds: other QA-head initialisation, training,
     # calibration and eval questions, order
     "hlr_all_e2.4_seed7": ("seed", {**ALL, "EPOCHS": "2.4", "SEED": "7"}),

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup_env.sh
 export BERTKIT_LAUNCHER="${BERTKIT_LAUNCHER:-bash scripts/$(basename "$0")}"
-JOB_MINUTES="${JOB_MINUTES:-1}"          # evaluation only: about a minute with MiniLM
+LAPTOP_JOB=baseline                      # evaluation only: the estimate for another model reads the baseline runs
 source scripts/laptop_model.sh           # MODEL: the offline MiniLM unless set; says which and why
 source scripts/squad_common.sh           # DATA_ITEMS: the data it needs (the dev file)
 need_data ${DATA_ITEMS[@]+"${DATA_ITEMS[@]}"}             # fetched and verified if missing, before the first step

@@ -68,7 +68,7 @@ if [ -n "$MAX_TRAIN_SAMPLES" ]; then TRAIN+=(--max_train_samples "$MAX_TRAIN_SAM
 TRAIN+=(--null_score_diff_threshold "$THRESHOLD" --calibration_samples "$CALIBRATION_SAMPLES"
        --calibration_unit "$CALIBRATION_UNIT" ${RESUME_ARGS[@]+"${RESUME_ARGS[@]}"})
 read -r -a EXTRA <<< "$EXTRA_ARGS"       # split into flags on purpose
-run "${LAUNCH[@]}" run_squad.py "${COMMON[@]}" "${SPEED_ARGS[@]}" "${TRAIN[@]}" ${BASELINE_ARGS[@]+"${BASELINE_ARGS[@]}"} \
+run "${LAUNCH[@]}" run_squad.py "${COMMON[@]}" "${SPEED_ARGS[@]}" "${TRAIN_SPEED_ARGS[@]}" "${TRAIN[@]}" ${BASELINE_ARGS[@]+"${BASELINE_ARGS[@]}"} \
     ${EXTRA[@]+"${EXTRA[@]}"} \
     --output_dir "$OUTPUT_DIR" --results_file "$OUTPUT_DIR.json"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SQuAD 2.0 on a laptop: baseline -> fine-tune -> calibrate -> evaluate -> before/after table, offline, 2 CPU cores.
 #   bash scripts/finetune_subset.sh              # the default job: long enough to learn which questions have no answer
-#   QUICK=1 bash scripts/finetune_subset.sh      # ~10 min: learns answer spans only (its threshold abstains everywhere)
+#   QUICK=1 bash scripts/finetune_subset.sh      # shorter: learns answer spans only (its threshold abstains everywhere)
 #   MAX_TRAIN_SAMPLES=2000 EPOCHS=2 bash scripts/finetune_subset.sh     # every knob below can be overridden
 #   MODEL=bert-base-uncased bash scripts/finetune_subset.sh   # another model: its own recipe, a time warning
 #   DEVICE=mps bash scripts/finetune_subset.sh   # Apple's GPU, not yet measured (default: the CPU, even where MPS is)
@@ -13,15 +13,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 QUICK="${QUICK:-0}"
 if [ "$QUICK" = 1 ]; then  # the first line the user reads: what this job is, and what it is not
-  echo "QUICK=1: the ~10-minute job. It learns answer spans, not which questions have no answer (its calibrated" \
+  echo "QUICK=1: the short job. It learns answer spans, not which questions have no answer (its calibrated" \
        "threshold abstains everywhere); for a model that answers, run the default job without QUICK (docs/results.md)."
 fi
 source scripts/setup_env.sh
 export BERTKIT_LAUNCHER="${BERTKIT_LAUNCHER:-bash scripts/$(basename "$0")}"
-if [ "$QUICK" = 1 ]; then JOB_MINUTES="${JOB_MINUTES:-8}"; else JOB_MINUTES="${JOB_MINUTES:-26}"; fi  # MiniLM's training here
-if [ "$QUICK" != 1 ] && [ -z "${MODEL:-}" ]; then  # the time, before the user waits for it (measured: docs/results.md)
-  echo "the default job: ~$JOB_MINUTES min of MiniLM training on 2 cores with bf16 in hardware (AVX512-BF16/AMX, ~8.5" \
-       "windows/s), ~45 min without (~5 windows/s), plus ~2 min of evaluation and reports; QUICK=1 is ~10 min but does not answer"
+# which committed runs give the times below and the estimate for another model (bertkit/tools/laptop.py)
+if [ "$QUICK" = 1 ]; then LAPTOP_JOB=squad_quick; else LAPTOP_JOB=squad; fi
+if [ "$QUICK" != 1 ] && [ -z "${MODEL:-}" ]; then  # the time, before the user waits for it: read from results/
+  echo "the default job: $(python -m bertkit.tools.laptop --times squad), plus evaluation and reports;" \
+       "QUICK=1 is shorter but does not answer"
 fi
 source scripts/laptop_model.sh           # MODEL, MODEL_KIND; says which model and why
 source scripts/squad_common.sh           # DATA_ITEMS: the data it needs (the dev file)
@@ -29,23 +30,23 @@ need_data ${DATA_ITEMS[@]+"${DATA_ITEMS[@]}"}             # fetched and verified
 
 # The recipe, for MiniLM on 2 CPU cores. The default job's budget is the smallest measured on the learning curve
 # (results/learning_curve/README.md) at which the calibrated model beats answering "no answer" everywhere;
-# QUICK=1 is the earlier ~10-minute job (results/tuning/README.md): one pass over 3,200 questions, enough for
+# QUICK=1 is the earlier short job (results/tuning/README.md): one pass over 3,200 questions, enough for
 # spans, not for answerability. Both cap the unanswerable share of training (few unanswerable questions keep a
 # small budget from learning only "no answer"). The no-answer threshold is calibrated on CALIBRATION_SAMPLES
 # training-side questions held out of training. Another model gets the Hugging Face BERT rate (5e-5): MiniLM's
 # 3e-4 is far above what bert-base tolerates. PRECISION=auto trains in bf16 where the CPU has bf16 in hardware
-# (1.3x faster on AVX512-BF16), else fp32; predictions are fp32 either way.
+# (faster there; measured: docs/results.md), else fp32; predictions are fp32 either way.
 if [ "$QUICK" = 1 ]; then
   MAX_TRAIN_SAMPLES="${MAX_TRAIN_SAMPLES-3200}"
   EPOCHS="${EPOCHS:-1}"
 else
   MAX_TRAIN_SAMPLES="${MAX_TRAIN_SAMPLES-}"   # empty: every training question the cap keeps
-  EPOCHS="${EPOCHS:-2.4}"                     # ~13,400 windows: the curve's first point that beats "no answer" by 2+ with HasAns F1 >= 25 and the demo answered (seed 42; +2.4 and +3.3 on seeds 7, 1234)
+  EPOCHS="${EPOCHS:-2.4}"                     # the curve's first point that beats "no answer" by 2+ with HasAns F1 >= 25 and the demo answered (results/learning_curve/README.md)
 fi
 UNANSWERABLE_FRACTION="${UNANSWERABLE_FRACTION-0.2}"
 if [ "$MODEL_KIND" = minilm ]; then LR="${LR:-3e-4}"; else LR="${LR:-5e-5}"; fi
-# The new QA head learns at its own rate (the encoder at LR): 3e-3 for MiniLM in the default job (measured at its
-# budget: best F1 +5.0 over "no answer" where one rate gave +3.0); QUICK and other models: one rate (empty).
+# The new QA head learns at its own rate (the encoder at LR): 3e-3 for MiniLM in the default job (better than one
+# rate at its budget; measured: docs/results.md, the learning curve); QUICK and other models: one rate (empty).
 if [ "$MODEL_KIND" = minilm ] && [ "$QUICK" != 1 ]; then HEAD_LR="${HEAD_LR-3e-3}"; else HEAD_LR="${HEAD_LR-}"; fi
 PRECISION="${PRECISION:-auto}"           # auto | fp32 | bf16
 FREEZE_LAYERS="${FREEZE_LAYERS-}"        # embeddings + the first N layers not trained (empty: train everything)

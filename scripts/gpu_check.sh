@@ -49,7 +49,7 @@ if [ "$DRY" = 1 ]; then
   if [ "${PRINT_ONLY:-0}" != 1 ]; then mkdir -p "$RUN_DIR"; fi
   if [ -z "${MODEL:-}" ]; then
     MODEL="$RUN_DIR/tiny_bf16"
-    run python -m bertkit.train.gpu_check tiny-model "$MODEL" --tokenizer "$(resolve_model minilm)"
+    run python -m bertkit.tools.gpu_check tiny-model "$MODEL" --tokenizer "$(resolve_model minilm)"
     TOKENIZER="$MODEL"
   fi
   export ALLOW_CPU=1 WORKERS=0 PIN_MEMORY=false
@@ -80,7 +80,7 @@ step() {  # step NAME command...: run it with its output in NAME.log, record exi
   echo "   exit $rc after $((SECONDS - t0)) s (log: $RUN_DIR/$name.log)"
 }
 
-step env python -m bertkit.train.gpu_check env --output "$RUN_DIR/env.json"
+step env python -m bertkit.tools.gpu_check env --output "$RUN_DIR/env.json"
 step squad env "${SQUAD_SIZES[@]}" MODEL="$MODEL" DATA_DIR="$DATA_DIR" DATASET=dev-split \
      OUTPUT_DIR="$RUN_DIR/squad" BASELINE_DIR="$RUN_DIR/squad_baseline" BERTKIT_LAUNCHER="$BERTKIT_LAUNCHER" \
      bash scripts/finetune_full.sh
@@ -91,6 +91,6 @@ step throughput python benchmarks/throughput.py ${BENCH_SIZES[@]+"${BENCH_SIZES[
      --output "$RUN_DIR/throughput.json"
 
 DRY_FLAG=(); if [ "$DRY" = 1 ]; then DRY_FLAG=(--dry); fi
-run python -m bertkit.train.gpu_check judge --run_dir "$RUN_DIR" --output "$SUMMARY" ${DRY_FLAG[@]+"${DRY_FLAG[@]}"} \
+run python -m bertkit.tools.gpu_check judge --run_dir "$RUN_DIR" --output "$SUMMARY" ${DRY_FLAG[@]+"${DRY_FLAG[@]}"} \
     --setting "MODEL=$MODEL" --setting "DATA_DIR=$DATA_DIR" --setting "IMDB_DIR=$IMDB_DIR" --setting "KIT=$KIT" \
     --setting "VENV=${VENV:-}" --setting "WHEELS=${WHEELS:-}" --setting "DRY=$DRY"

@@ -40,7 +40,7 @@ ARGS=("${COMMON[@]}" --num_train_epochs "$EPOCHS" --learning_rate "$LR" --warmup
       --output_dir "$OUTPUT_DIR" --results_file "$OUTPUT_DIR.json")
 ARGS+=(${RESUME_ARGS[@]+"${RESUME_ARGS[@]}"})
 read -r -a EXTRA <<< "$EXTRA_ARGS"       # split into flags on purpose
-run "${LAUNCH[@]}" run_imdb.py "${ARGS[@]}" "${SPEED_ARGS[@]}" ${EXTRA[@]+"${EXTRA[@]}"}
+run "${LAUNCH[@]}" run_imdb.py "${ARGS[@]}" "${SPEED_ARGS[@]}" "${TRAIN_SPEED_ARGS[@]}" ${EXTRA[@]+"${EXTRA[@]}"}
 if is_main_machine; then
   optional python -m bertkit.report.table "$OUTPUT_DIR.json"
   if [ "$REPORT" = 1 ]; then  # the summary of every run beside this one, and this run's plots (their paths printed)

@@ -3,7 +3,7 @@
 # Sourced by scripts/*_full.sh after setup_env.sh, once OUTPUT_DIR and GLOBAL_BATCH are set. Gives the
 # `accelerate launch` prefix (LAUNCH), the per-GPU batch that keeps the recipe's global batch
 # (PER_DEVICE_BATCH x processes x GRAD_ACCUM = GLOBAL_BATCH), the GPU check, the GPU efficiency flags
-# (SPEED_ARGS) and RESUME_ARGS. Every knob is an overridable variable:
+# (SPEED_ARGS, TRAIN_SPEED_ARGS) and RESUME_ARGS. Every knob is an overridable variable:
 ACCELERATE_CONFIG="${ACCELERATE_CONFIG:-scripts/accelerate/single_gpu_bf16.yaml}"
 NUM_PROCESSES="${NUM_PROCESSES:-}"       # default: num_processes in ACCELERATE_CONFIG (the total over all machines)
 NUM_MACHINES="${NUM_MACHINES:-}"         # multi-machine: these override the config (see scripts/accelerate/multi_node.yaml)
@@ -66,10 +66,11 @@ if [ -n "$MAIN_PROCESS_IP" ]; then LAUNCH+=(--main_process_ip "$MAIN_PROCESS_IP"
 if [ -n "$MAIN_PROCESS_PORT" ]; then LAUNCH+=(--main_process_port "$MAIN_PROCESS_PORT"); fi
 export BERTKIT_LAUNCH="${LAUNCH[*]}"     # recorded in the results JSON (runtime.launch)
 
-SPEED_ARGS=(--precision "$PRECISION" --model_dtype "$MODEL_DTYPE" --attn_implementation "$ATTN" --optim "$OPTIM"
-            --train_sampling_strategy "$SAMPLING" --dataloader_num_workers "$WORKERS"
-            --dataloader_pin_memory "$PIN_MEMORY" --torch_compile "$TORCH_COMPILE" --ddp_find_unused_parameters false
-            --per_device_train_batch_size "$PER_DEVICE_BATCH" --gradient_accumulation_steps "$GRAD_ACCUM")
+# SPEED_ARGS: for every script (run_baseline.py too); TRAIN_SPEED_ARGS: for the training scripts only.
+SPEED_ARGS=(--precision "$PRECISION" --model_dtype "$MODEL_DTYPE" --attn_implementation "$ATTN"
+            --dataloader_num_workers "$WORKERS" --dataloader_pin_memory "$PIN_MEMORY" --torch_compile "$TORCH_COMPILE")
+TRAIN_SPEED_ARGS=(--optim "$OPTIM" --train_sampling_strategy "$SAMPLING" --ddp_find_unused_parameters false
+                  --per_device_train_batch_size "$PER_DEVICE_BATCH" --gradient_accumulation_steps "$GRAD_ACCUM")
 if [ -n "$PAD_TO_MULTIPLE_OF" ]; then SPEED_ARGS+=(--pad_to_multiple_of "$PAD_TO_MULTIPLE_OF"); fi
 if [ -n "$TF32" ]; then SPEED_ARGS+=(--tf32 "$TF32"); fi
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test suite: creates .venv if needed, then runs pytest offline (~12-31 min on 2 CPU cores, by CPU model).
+# The test suite: creates .venv if needed, then runs pytest offline (its time by CPU model: docs/data.md).
 #   bash scripts/test.sh               # everything
 #   bash scripts/test.sh -k scoring    # pytest arguments pass through
 #   bash scripts/test.sh tests/test_scoring.py   # one test file (or tests/x.py::test_y): only what is named

@@ -224,11 +224,32 @@ def test_saved_model_folder_has_no_pickles(runs):
     assert not list((runs / "ft").glob("*.bin"))
 
 
+def test_eval_strategy_steps_keeps_the_best_f1_checkpoint(common, tmp_path):
+    """--eval_strategy steps + --load_best_model_at_end --metric_for_best_model f1: SQuAD scored during training
+    (QuestionAnsweringTrainer.evaluate), the best checkpoint kept, and the final evaluation is that model's."""
+    out = tmp_path / "best"
+    run("run_squad.py", *common, "--do_train", "--do_eval", "--max_train_samples", 32, "--per_device_train_batch_size", 8,
+        "--max_steps", 8, "--learning_rate", 1e-3, "--eval_strategy", "steps", "--eval_steps", 2,
+        "--save_strategy", "steps", "--save_steps", 2, "--load_best_model_at_end", "true",
+        "--metric_for_best_model", "f1", "--greater_is_better", "false", "--output_dir", out,
+        "--results_file", f"{out}.json")
+    r = json.loads(Path(f"{out}.json").read_text())
+    log = r["eval_log"]
+    assert [e["step"] for e in log] == [2, 4, 6, 8]
+    # "best" = lowest F1 here: a tiny random model's F1 only rises (to "no answer" everywhere), so the kept model is
+    # an early one, and the final evaluation can only match it if that checkpoint was really loaded at the end
+    best = min(log, key=lambda e: e["f1"])
+    assert best["f1"] != log[-1]["f1"] and r["best_checkpoint"].endswith(f"checkpoint-{best['step']}")
+    assert r["metrics"]["f1"] == pytest.approx(best["f1"]) and r["metrics"]["exact"] == pytest.approx(best["exact"])
+    assert (out / "bertkit.json").is_file() and json.loads((out / "bertkit.json").read_text())["doc_stride"] == 32
+
+
 def test_length_sorted_eval_gives_the_dataset_order_predictions(runs, common, tmp_path):
     """Eval windows predicted longest first and mapped back: the same answers and null odds as dataset order."""
-    from transformers import HfArgumentParser, Trainer, TrainingArguments
+    from transformers import HfArgumentParser, TrainingArguments
     from bertkit.qa import arguments as A
     from bertkit.qa import steps as S
+    from bertkit.qa.trainer import QuestionAnsweringTrainer
     from bertkit.train.modeling import ModelArguments, load_qa_model
     from bertkit.train.runtime import collator
     args = [str(a) for a in common] + ["--output_dir", str(tmp_path), "--per_device_eval_batch_size", "4"]
@@ -239,10 +260,11 @@ def test_length_sorted_eval_gives_the_dataset_order_predictions(runs, common, tm
     _, examples, feats, _, _ = S.load_features(data_args, tok, targs, q)
     lengths = [len(x) for x in feats["input_ids"]]
     assert lengths != sorted(lengths, reverse=True)  # dataset order is not already longest first
-    trainer = Trainer(model=model, args=targs, processing_class=tok, data_collator=collator(tok, model_args, targs))
+    trainer = QuestionAnsweringTrainer(model=model, args=targs, processing_class=tok, data_args=data_args,
+                                       data_collator=collator(tok, model_args, targs))
     got = {}
     for sort in (False, True):
-        data_args.sort_eval_by_length = sort
+        trainer.sort_eval_by_length = sort
         got[sort] = S.evaluate(trainer, examples, feats, data_args, tmp_path / str(sort), write=True)
     assert got[True][1] == got[False][1] and got[True][0] == pytest.approx(got[False][0])
     odds = [json.loads((tmp_path / str(s) / "null_odds.json").read_text()) for s in (False, True)]

@@ -22,7 +22,7 @@ def test_span_labels_decode_to_gold_answer(dev_rows, tokenizer, max_len, stride)
     only when no window holds the whole answer; unanswerable questions only get CLS."""
     b = batch(dev_rows)
     feats = prepare_train_features(b, tokenizer, max_len, stride)
-    enc, _ = _tokenize(b, tokenizer, max_len, stride, 64)  # the same windows, with their offsets
+    enc = _tokenize(b, tokenizer, max_len, stride, 64)  # the same windows, with their offsets
     assert enc["input_ids"] == feats["input_ids"]
     sample_map, offsets = enc["overflow_to_sample_mapping"], enc["offset_mapping"]
     exact = subtoken = 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bertkit.train import gpu_check as G
+from bertkit.tools import gpu_check as G
 from conftest import REPO
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import ast
 import functools
+import json
+import math
 import re
+import statistics
 from pathlib import Path
 
 import pytest
@@ -19,7 +22,8 @@ from doc_commands import DOCS, documented, inline_commands, segments, written_pa
 REPO = Path(__file__).resolve().parents[1]
 PKG = REPO / "bertkit"
 # rank: a module may import from its own folder and from folders of a higher rank only
-LAYERS = {"serve": 1, "report": 1, "qa": 2, "classify": 2, "train": 3, "data": 4, "results": 4, "errors": 5}
+LAYERS = {"serve": 1, "report": 1, "tools": 1, "qa": 2, "classify": 2, "train": 3, "data": 4, "results": 4,
+          "errors": 5, "utils": 5}
 MAX_LINES = 310  # "no module over ~300 lines"
 
 
@@ -135,12 +139,14 @@ def training_flags():
 def flags_of(script: Path, training_flags) -> set[str]:
     flags = argparse_flags(script) | {"--help", "-h"}
     text = script.read_text()
-    if "HfArgumentParser" in text:
+    if "HfArgumentParser" in text or "parse_flags(" in text:
         flags |= dataclass_fields(script) | training_flags
         if "ModelArguments" in text:
             flags |= dataclass_fields(PKG / "train" / "modeling.py", {"ModelArguments"})
         if "A.DataArguments" in text:
             flags |= dataclass_fields(PKG / "qa" / "arguments.py", {"DataArguments"})
+        if "from bertkit.classify.arguments import DataArguments" in text:
+            flags |= dataclass_fields(PKG / "classify" / "arguments.py", {"DataArguments"})
     return flags
 
 
@@ -241,3 +247,230 @@ def test_links_in_the_docs_resolve(md):
         elif anchor and dest.suffix == ".md" and anchor not in anchors(dest):
             bad.append(f"{target}: no heading #{anchor} in {dest.relative_to(REPO)}")
     assert not bad, f"{md.relative_to(REPO)}: " + "; ".join(bad)
+
+
+# ---- the docs' figures against their JSON ------------------------------------------------------------------------
+# The tables of README.md and docs/results.md that link a results/*.json: every figure in them is the JSON's value,
+# rounded to the decimals shown. The JSON of a cell is the one its row links (the first link to a results JSON in
+# the row); in a table whose header cells link the JSONs (one run before / after), the one its column's header
+# links. A cell's figures map, in order, to the keys of its label: its column's header, or in such a table its
+# row's first cell; the label is the longest entry of FIGURES the text starts with (lower case, no markdown).
+# "text:" keys take the cell's quoted '...' strings in order. A row with no link must be the mean ± sd row: its
+# figures are the mean and sample sd of the rows above.
+FIGURES = {
+    # one run's table (README "What you get"): the row names the figures, the column header links the JSON
+    "metric (dev-split": (),
+    "no-answer threshold": ("threshold", "data.calibration.n_examples", "null_threshold.calibration.f1",
+                            "null_threshold.calibration.no_answer_f1"),
+    "em / f1 at that threshold": ("metrics.exact", "metrics.f1"),
+    "hasans f1 / noans f1 there": ("metrics.HasAns_f1", "metrics.NoAns_f1"),
+    "f1 at threshold 0": ("metrics.f1_at_0",),
+    "best em / best f1": ("metrics.best_exact", "metrics.best_f1", "metrics.best_f1_thresh"),
+    '"what is the capital of china?"': ("demo.null_odds", "threshold", "text:demo.best_span", "text:demo.answer"),
+    # tables of runs, one row each: the column header names the figures
+    "seed": ("hyperparameters.seed",),
+    "f1 at the calibrated threshold": ("metrics.f1",),
+    "f1 calibrated": ("metrics.f1", "vs_no_answer"),
+    '"no answer"': ("no_answer_f1",),
+    "difference": ("vs_no_answer",),
+    "threshold": ("threshold",),
+    "hasans f1": ("metrics.HasAns_f1",),
+    "span f1": ("metrics.nonnull_HasAns_f1",),
+    "best f1 (oracle)": ("metrics.best_f1",),
+    "demo answer": ("text:demo.answer",),
+    "training min": ("train_minutes", "windows_per_second"),
+    "training windows (epochs)": ("train_windows", "hyperparameters.num_train_epochs",
+                                  "hyperparameters.max_train_samples"),
+    "run (results/": (),
+    "truncation": (),
+    "lr": ("hyperparameters.learning_rate",),
+    "test accuracy before → after": ("baseline_accuracy", "accuracy"),
+    "macro f1 after": ("macro_f1",),
+    "validation accuracy": ("validation_accuracy",),
+}
+COMPUTED = {  # figures the docs show that the JSON holds in other units, or as parts
+    "threshold": lambda d: (d["null_threshold"]["value"] if "null_threshold" in d
+                            else d["hyperparameters"]["null_score_diff_threshold"]),
+    "no_answer_f1": lambda d: 100 * d["metrics"]["NoAns_total"] / d["metrics"]["total"],
+    "vs_no_answer": lambda d: d["metrics"]["f1"] - COMPUTED["no_answer_f1"](d),
+    "train_minutes": lambda d: d["timing"]["train_seconds"] / 60,
+    "train_windows": lambda d: d["data"]["train"]["n_features"] * d["hyperparameters"]["num_train_epochs"],
+    # as bertkit/report/learning_curve.py counts them: training windows over the training step's seconds
+    "windows_per_second": lambda d: COMPUTED["train_windows"](d) / d["timing"]["train_seconds"],
+    "baseline_accuracy": lambda d: 100 * d["baseline_metrics"]["accuracy"],
+    "accuracy": lambda d: 100 * d["metrics"]["accuracy"],
+    "macro_f1": lambda d: 100 * d["metrics"]["macro_f1"],
+    "validation_accuracy": lambda d: 100 * d["validation_metrics"]["accuracy"],
+}
+FIGURE_DOCS = [REPO / "README.md", REPO / "docs" / "results.md"]
+RESULTS_LINK = re.compile(r"\]\(((?:\.\./)*results/[^)\s#]+\.json)\)")
+NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:e[-+]?\d+)?(?![\w.])")
+
+
+def _plain(cell: str) -> str:
+    """A cell's text without markdown: links as their text, no code spans, no emphasis, ASCII minus."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", cell)
+    return re.sub(r"`[^`]*`", "", text).replace("**", "").replace("−", "-").strip()
+
+
+def _label(text: str) -> str:
+    text = _plain(text).lower()
+    found = [k for k in FIGURES if text.startswith(k)]
+    assert found, f"no entry in FIGURES for the label {text!r}: add it (tests/test_layout.py)"
+    return max(found, key=len)
+
+
+def _value(d: dict, key: str):
+    if key in COMPUTED:
+        return COMPUTED[key](d)
+    for part in key.split("."):
+        d = d[part]
+    return d
+
+
+def _matches(shown: str, value) -> bool:
+    if value is None:
+        return False
+    x = float(shown.replace(",", ""))
+    if "e" in shown.lower():
+        return math.isclose(x, float(value), rel_tol=1e-9)
+    decimals = len(shown.split(".")[1]) if "." in shown else 0
+    return abs(x - float(value)) <= 0.5 * 10 ** -decimals + 1e-9
+
+
+def _tables(text: str):
+    """Each markdown table outside code blocks: (line number of its header, header cells, [(line, cells)])."""
+    lines, out, i = text.splitlines(), [], 0
+    in_code = False
+    while i < len(lines):
+        if lines[i].startswith("```"):
+            in_code = not in_code
+        if not in_code and lines[i].startswith("|") and i + 1 < len(lines) and re.match(r"\|[-| :]+\|$", lines[i + 1]):
+            cells = lambda s: [c.strip() for c in s.strip().strip("|").split("|")]  # noqa: E731
+            head, rows, j = cells(lines[i]), [], i + 2
+            while j < len(lines) and lines[j].startswith("|"):
+                rows.append((j + 1, cells(lines[j])))
+                j += 1
+            out.append((i + 1, head, rows))
+            i = j
+            continue
+        i += 1
+    return out
+
+
+def figure_problems(md: Path, text: str | None = None) -> tuple[list[str], int]:
+    """(what disagrees with its JSON, how many figures were checked) in the tables of `md` (or `text` as `md`)."""
+    text = md.read_text() if text is None else text
+    problems, checked, loaded = [], 0, {}
+    rel = md.relative_to(REPO)
+
+    def load(link: str) -> dict:
+        if link not in loaded:
+            loaded[link] = json.loads((md.parent / link).read_text())
+        return loaded[link]
+
+    def check(where: str, cell: str, keys, d: dict | None, expected=None) -> int:
+        plain, n = _plain(cell), 0
+        numbers = NUMBER.findall(plain)
+        texts = re.findall(r"'([^']*)'", plain) if any(k.startswith("text:") for k in keys) else []
+        for shown, key in zip(numbers, [k for k in keys if not k.startswith("text:")]):
+            try:
+                value = expected[key] if expected is not None else _value(d, key)
+            except (KeyError, TypeError) as e:
+                problems.append(f"{where}: {shown}: the JSON has no {key} ({e!r})")
+                continue
+            n += 1
+            if not _matches(shown, value):
+                problems.append(f"{where}: shows {shown}, its JSON's {key} is {value}")
+        for shown, key in zip(texts, [k[5:] for k in keys if k.startswith("text:")]):
+            n += 1
+            if _value(d, key) != shown:
+                problems.append(f"{where}: shows {shown!r}, its JSON's {key} is {_value(d, key)!r}")
+        return n
+
+    for start, head, rows in _tables(text):
+        column_links = [RESULTS_LINK.search(h) for h in head]
+        row_links = [[m.group(1) for c in cells for m in RESULTS_LINK.finditer(c)] for _, cells in rows]
+        if not any(column_links) and not any(row_links):
+            continue  # a table of no committed run
+        labels = [] if any(column_links) else [_label(h) for h in head]
+        done = []  # the JSONs of the rows so far, for a mean ± sd row
+        for (line, cells), links in zip(rows, row_links):
+            where = f"{rel}:{line}"
+            if any(column_links):  # one run per column; the row's first cell names the figures
+                keys = FIGURES[_label(cells[0])]
+                for c, m in enumerate(column_links[1:], 1):
+                    if m:
+                        checked += check(f"{where} ({_plain(head[c])})", cells[c], keys, load(m.group(1)))
+            elif links:
+                d = load(links[0])
+                done.append(d)
+                for c, cell in enumerate(cells):
+                    checked += check(f"{where} ({_plain(head[c])})", cell, FIGURES[labels[c]], d)
+            elif _plain(cells[0]).lower().startswith("mean ± sd"):
+                for c, cell in enumerate(cells[1:], 1):
+                    keys = [k for k in FIGURES[labels[c]] if not k.startswith("text:")][:1]
+                    if keys and cell and done:
+                        values = [float(_value(d, keys[0])) for d in done]
+                        stats = {"mean": statistics.mean(values), "sd": statistics.stdev(values)}
+                        checked += check(f"{where} ({_plain(head[c])})", cell, ["mean", "sd"], None, stats)
+            else:
+                problems.append(f"{where}: a row of a table of runs with no link to its results JSON")
+    return problems, checked
+
+
+@pytest.mark.parametrize("md", FIGURE_DOCS, ids=lambda p: p.relative_to(REPO).as_posix())
+def test_figures_in_the_tables_are_their_jsons(md):
+    """README.md's and docs/results.md's tables quote each committed run's figures (F1, EM, HasAns/NoAns, span
+    F1, thresholds, minutes, windows/s, accuracy) as its linked JSON has them, rounded to the decimals shown."""
+    problems, checked = figure_problems(md)
+    assert not problems, "\n".join(problems)
+    assert checked >= (20 if md.name == "README.md" else 150), f"only {checked} figures checked: the tables' parsing broke"
+
+
+@pytest.mark.parametrize("old, new", [("| **51.70 / 54.43** |", "| **51.70 / 54.53** |"),  # a metric
+                                      ("| 7.03 | **65.50** |", "| 7.03 | **65.60** |"),
+                                      ("(answered 'is')", "(answered 'Beijing')")])        # a demo answer
+def test_the_figure_check_catches_a_wrong_figure(old, new):
+    md = REPO / "README.md"
+    text = md.read_text()
+    assert old in text, old
+    problems, _ = figure_problems(md, text.replace(old, new, 1))
+    assert len(problems) == 1, problems
+
+
+def test_the_figure_check_catches_wrong_figures_in_rows_and_means():
+    md = REPO / "docs" / "results.md"
+    text = md.read_text()
+    for old, new in (("| 49.37 | 47.00 | +2.37 |", "| 49.37 | 47.00 | +2.47 |"),  # a row's figure
+                     ("| 26.8 (8.30) | 54.43 (+4.63) |", "| 25.7 (8.30) | 54.43 (+4.63) |"),  # minutes
+                     ("| 52.60 ± 2.81 |", "| 52.60 ± 2.18 |"),                   # a mean ± sd
+                     ("| 48.9 → 66.3 | 65.8 |", "| 48.9 → 66.8 | 65.8 |")):      # IMDB accuracy
+        assert old in text, old
+        problems, _ = figure_problems(md, text.replace(old, new, 1))
+        assert len(problems) == 1, (old, problems)
+
+
+# Libraries by their public APIs: no reaching into a model's or accelerate's internals, no changing a built
+# Trainer's arguments behind its back (it read them when it was built).
+PRIVATE = [(re.compile(r"__dict__"), "an object's __dict__"), (re.compile(r"\bnative_amp\b"), "accelerate's native_amp"),
+           (re.compile(r"\btrainer\.args\.\w+(\s*,\s*[\w.]+)*\s*=[^=]"), "an assignment to trainer.args"),
+           (re.compile(r"\b_original_forward\b"), "accelerate's model wrapper")]
+
+
+def code_files():
+    return [*REPO.glob("*.py"), *PKG.rglob("*.py"), *(REPO / "benchmarks").glob("*.py")]
+
+
+def test_no_private_attribute_of_the_libraries_is_touched():
+    bad = [f"{p.relative_to(REPO)}:{i}: {what}" for p in code_files()
+           for i, line in enumerate(p.read_text().splitlines(), 1) for rx, what in PRIVATE
+           if rx.search(line.split("#")[0])]
+    assert not bad, "use the libraries' public hooks instead:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("line", ["model.__dict__.pop('forward')", "acc.native_amp = False",
+                                  "trainer.args.train_sampling_strategy = 'sequential'",
+                                  "x, trainer.args.per_device_eval_batch_size = 1, 2"])
+def test_the_private_attribute_check_catches(line):
+    assert any(rx.search(line) for rx, _ in PRIVATE)

@@ -1,10 +1,10 @@
-"""bertkit.train.progress: rate and time left, one line per ~10 % in a log, in place on a terminal; the run banner."""
+"""bertkit.utils.progress: rate and time left, one line per ~10 % in a log, in place on a terminal; the run banner."""
 import io
 import re
 
 import pytest
 
-from bertkit.train.progress import ProgressCallback, fmt_duration, progress, run_banner
+from bertkit.utils.progress import ProgressCallback, fmt_duration, progress, run_banner
 
 
 class Clock:
@@ -136,7 +136,7 @@ def test_install_on_a_real_trainer_replaces_tqdm_and_reports_prediction(tmp_path
     from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
     from transformers.trainer_callback import ProgressCallback as TqdmProgress
 
-    from bertkit.train.progress import device_and_precision, install
+    from bertkit.utils.progress import device_and_precision, install
     torch.manual_seed(0)
     model = BertForSequenceClassification(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1,
                                                      num_attention_heads=2, intermediate_size=32))

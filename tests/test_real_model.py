@@ -1,12 +1,13 @@
 """The real pre-trained MiniLM learns SQuAD spans (a couple of minutes on 2 CPU cores)."""
 import pytest
-from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
+from transformers import DataCollatorWithPadding, TrainingArguments
 
 from bertkit.data import squad as D
 from bertkit.qa import arguments as A
 from bertkit.qa import steps as S
 from bertkit.qa.features import featurize
 from bertkit.qa.inference import demo
+from bertkit.qa.trainer import QuestionAnsweringTrainer
 from bertkit.train.modeling import load_qa_model
 
 
@@ -21,8 +22,8 @@ def setup(dev_file, minilm_path, tmp_path_factory):
                              save_strategy="no", report_to="none", seed=0, disable_tqdm=True)
     train_feats, _ = featurize(qs, tok, True, data_args)
     eval_feats, _ = featurize(qs, tok, False, data_args)
-    trainer = Trainer(model=model, args=args, train_dataset=train_feats, processing_class=tok,
-                      data_collator=DataCollatorWithPadding(tok))
+    trainer = QuestionAnsweringTrainer(model=model, args=args, train_dataset=train_feats, processing_class=tok,
+                                       data_collator=DataCollatorWithPadding(tok), data_args=data_args)
     before, _, _ = S.evaluate(trainer, qs, eval_feats, data_args, None, write=False)
     demo_before = demo(model, tok)
     trainer.train()

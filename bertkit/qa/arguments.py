@@ -53,8 +53,8 @@ class DataArguments:
                 "--calibration_samples questions). Either way no calibration question's context is trained on."})
     calibration_method: str = field(default="expected_gain", metadata={
         "help": "With --null_score_diff_threshold auto: expected_gain (answer where P(answerable) x expected span "
-                "F1 beats P(no answer), from two logistic fits of the calibration questions; on 4 laptop runs as "
-                "good as max_f1 on average and less noisy: bootstrap sd 0.78-1.50 vs 1.15-1.89 F1) or max_f1 (the "
+                "F1 beats P(no answer), from two logistic fits of the calibration questions; as good as max_f1 on "
+                "average and less noisy over bootstrap resamples, measured: docs/results.md) or max_f1 (the "
                 "cut that maximises the calibration questions' F1)."})
     results_file: str | None = field(default=None, metadata={
         "help": "Results JSON (default results/<basename of output_dir>.json); never overwritten."})

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 
+CONTEXT = 1  # the context's sequence id in a question/context pair (tokenizer sequence_ids: question 0, context 1)
+
 
 def _truncate_questions(tokenizer, questions, max_query_length):
     """Cut each question to its first `max_query_length` tokens (by character offset, so text stays text)."""
@@ -28,20 +30,14 @@ def cls_index(input_ids, tokenizer) -> int:
     return 0
 
 
-def window_room(tokenizer, max_seq_length: int, max_query_length: int) -> int:
-    """Context tokens a window holds after a question of max_query_length and the tokenizer's special tokens for
-    a pair (3 for BERT's [CLS] q [SEP] c [SEP], 4 for RoBERTa's and XLM-R's <s> q </s></s> c </s>)."""
-    return max_seq_length - max_query_length - tokenizer.num_special_tokens_to_add(pair=True)
-
-
 def _tokenize(examples, tokenizer, max_seq_length, doc_stride, max_query_length):
     questions = _truncate_questions(tokenizer, examples["question"], max_query_length)
     return tokenizer(questions, examples["context"], truncation="only_second", max_length=max_seq_length,
-                     stride=doc_stride, return_overflowing_tokens=True, return_offsets_mapping=True, padding=False), 1
+                     stride=doc_stride, return_overflowing_tokens=True, return_offsets_mapping=True, padding=False)
 
 
 def prepare_train_features(examples, tokenizer, max_seq_length=384, doc_stride=128, max_query_length=64):
-    enc, ctx_id = _tokenize(examples, tokenizer, max_seq_length, doc_stride, max_query_length)
+    enc = _tokenize(examples, tokenizer, max_seq_length, doc_stride, max_query_length)
     sample_map = enc.pop("overflow_to_sample_mapping")
     offsets_all = enc.pop("offset_mapping")
     enc["start_positions"], enc["end_positions"] = [], []
@@ -53,7 +49,7 @@ def prepare_train_features(examples, tokenizer, max_seq_length=384, doc_stride=1
         if answers["answer_start"]:
             s_char = answers["answer_start"][0]
             e_char = s_char + len(answers["text"][0])
-            ctx = [k for k, s in enumerate(seq_ids) if s == ctx_id]
+            ctx = [k for k, s in enumerate(seq_ids) if s == CONTEXT]
             t0, t1 = ctx[0], ctx[-1]
             if offsets[t0][0] <= s_char and offsets[t1][1] >= e_char:  # whole answer inside this window
                 # first token ending after the answer starts; last token starting before it ends
@@ -65,7 +61,7 @@ def prepare_train_features(examples, tokenizer, max_seq_length=384, doc_stride=1
 
 
 def prepare_eval_features(examples, tokenizer, max_seq_length=384, doc_stride=128, max_query_length=64):
-    enc, ctx_id = _tokenize(examples, tokenizer, max_seq_length, doc_stride, max_query_length)
+    enc = _tokenize(examples, tokenizer, max_seq_length, doc_stride, max_query_length)
     sample_map = enc.pop("overflow_to_sample_mapping")
     enc["example_id"], enc["cls_index"] = [], []
     for i in range(len(enc["input_ids"])):
@@ -73,7 +69,7 @@ def prepare_eval_features(examples, tokenizer, max_seq_length=384, doc_stride=12
         enc["example_id"].append(examples["id"][sample_map[i]])
         enc["cls_index"].append(cls_index(enc["input_ids"][i], tokenizer))
         # keep offsets only for context tokens: postprocessing then never proposes a question token
-        enc["offset_mapping"][i] = [o if seq_ids[k] == ctx_id else None for k, o in enumerate(enc["offset_mapping"][i])]
+        enc["offset_mapping"][i] = [o if seq_ids[k] == CONTEXT else None for k, o in enumerate(enc["offset_mapping"][i])]
     return enc
 
 

@@ -1,36 +1,53 @@
-"""Answer questions about contexts with any QA model folder (the tutorial's demo, for any text)."""
+"""Answer questions about contexts with any QA model folder (the tutorial's demo, for any text): the windows
+and the no-answer threshold it is asked with (ask.py and serve.py work them out here), and the answers."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import torch
 
+from ..train.model_settings import QA_KEYS, dataclass_defaults, resolve_settings
 from .features import prepare_eval_features
 from .postprocess import postprocess_qa
 
-DEMO = {"question": "What is the capital of China?", "context": "The capital of China is Beijing."}
-INT8 = "dynamic int8: per-channel weights of every encoder nn.Linear, the task head in fp32 (CPU)"
+from .tutorial import DEMO
+def qa_settings(model_path, given: dict) -> dict:
+    """{key: {"value", "source"}} for max_seq_length, doc_stride, max_query_length, n_best_size, max_answer_length:
+    the flag in `given` (None: not given), else the model folder's bertkit.json, else run_squad.py's default."""
+    from .arguments import DataArguments
+    return resolve_settings(model_path, "squad_v2", given, dataclass_defaults(DataArguments, QA_KEYS))
 
 
-def int8(model):
-    """The model for CPU inference in int8 (torch.ao dynamic quantization; the head stays fp32, where it decides
-    the span). benchmarks/int8_inference.py measured it on the default run's 1,000 eval questions: 2.26x faster
-    than fp32, F1 -0.10 (results/benchmarks/int8_inference_*.json); answers may change with the batch."""
-    import copy
-    q = torch.ao.quantization
-    prefix = model.base_model_prefix + "."
-    spec = {name: q.per_channel_dynamic_qconfig for name, m in model.named_modules()
-            if isinstance(m, torch.nn.Linear) and name.startswith(prefix)}
-    import warnings
-    with warnings.catch_warnings():  # torch's notice that quantized tensors will move to torchao
-        warnings.simplefilter("ignore")
-        return q.quantize_dynamic(copy.deepcopy(model).eval(), spec, dtype=torch.qint8)
+def resolve_threshold(flag_value, model_path) -> tuple[dict, str | None]:
+    """The no-answer threshold to ask with, {"value", "source"}: the flag (or request) value, else the one a
+    fine-tuning run calibrated and saved beside the model (qa_threshold.json), else 0.0; and the one-line note of
+    a model whose calibration found it cannot tell (None otherwise), whatever the value used."""
+    from .arguments import THRESHOLD_FILE, saved_threshold
+    from .scoring import abstain_note
+    saved = saved_threshold(model_path) if Path(str(model_path)).is_dir() else None
+    if flag_value is not None:
+        threshold = {"value": float(flag_value), "source": "--threshold"}
+    elif saved:
+        threshold = {"value": saved["value"], "source": f"{Path(str(model_path)) / THRESHOLD_FILE} ({saved.get('method')})"}
+    else:
+        threshold = {"value": 0.0, "source": "default (the model folder has no qa_threshold.json)"}
+    return threshold, abstain_note(saved)
 
 
 @torch.no_grad()
-def answer(model, tokenizer, questions, contexts, max_seq_length=384, doc_stride=128, max_query_length=64,
-           n_best_size=20, max_answer_length=30, null_score_diff_threshold=0.0, n_best=5, batch_size=16):
+def answer(model, tokenizer, questions, contexts, max_seq_length=None, doc_stride=None, max_query_length=None,
+           n_best_size=None, max_answer_length=None, null_score_diff_threshold=0.0, n_best=5, batch_size=16):
     """Returns one dict per question: answer ("" = no answer), best_span and its character offsets, its
     probability among the n best and "no answer", null_odds, and the n_best best entries. The windows of all
-    questions go through the model in batches, longest first (padded on the right: positions hold)."""
+    questions go through the model in batches, longest first (padded on the right: positions hold). A window
+    setting left None is run_squad.py's default (DataArguments; ask.py and serve.py pass the model's own)."""
+    from .arguments import DataArguments
+    d = dataclass_defaults(DataArguments, QA_KEYS)
+    max_seq_length = d["max_seq_length"] if max_seq_length is None else max_seq_length
+    doc_stride = d["doc_stride"] if doc_stride is None else doc_stride
+    max_query_length = d["max_query_length"] if max_query_length is None else max_query_length
+    n_best_size = d["n_best_size"] if n_best_size is None else n_best_size
+    max_answer_length = d["max_answer_length"] if max_answer_length is None else max_answer_length
     ex = {"id": [str(i) for i in range(len(questions))], "question": list(questions), "context": list(contexts)}
     feats = prepare_eval_features(ex, tokenizer, max_seq_length, doc_stride, max_query_length)
     model.eval()

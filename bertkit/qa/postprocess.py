@@ -12,7 +12,7 @@ import collections
 
 import numpy as np
 
-from ..train.progress import progress
+from ..utils.progress import progress
 
 
 def _trim(context: str, a: int, b: int) -> tuple[int, int]:
@@ -40,7 +40,7 @@ def postprocess_qa(examples, example_ids, offsets_col, start_logits, end_logits,
         by_example[ex_id].append(i)
 
     predictions, nbest_all, null_odds, nonnull = {}, {}, {}, {}
-    # progress only where post-processing takes a while (the full dev set: ~30 s), not for a few seconds' work
+    # progress only where post-processing takes a while (a large eval set), not for a few seconds' work
     show = show_progress and len(examples) >= 2000
     for ex in progress(examples, total=len(examples), label="post-process", unit="questions", enabled=show):
         ex_id, context = ex["id"], ex["context"]

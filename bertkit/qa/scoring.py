@@ -56,15 +56,46 @@ def _mean(scores: dict, ids) -> float:
     return 100.0 * sum(scores[i] for i in ids) / len(ids) if ids else 0.0
 
 
+def answer_gain(answerable: bool, span_score, nonempty: bool):
+    """What answering a question with its best span adds to the score of leaving it blank: the span's score on an
+    answerable question, -1 on an unanswerable one (0 where the answer given is empty)."""
+    return span_score if answerable else (-1 if nonempty else 0)
+
+
+def sweep(has_ans, span_scores, answered_nonempty=None) -> list:
+    """The one threshold sweep: the summed score (F1 or EM, one point per question) as the questions, given in
+    order of rising null odds, are answered one by one: [nothing answered, the first answered, the first two, ...].
+    answered_nonempty[i]: whether question i's best span counts as an answer (None: every one does)."""
+    cur = sum(1 for h in has_ans if not h)
+    totals = [cur]
+    for i, (h, s) in enumerate(zip(has_ans, span_scores)):
+        cur += answer_gain(h, s, answered_nonempty is None or answered_nonempty[i])
+        totals.append(cur)
+    return totals
+
+
+def best_cut(totals: list) -> int:
+    """Index into sweep()'s totals of its best score, the first one where several tie (fewest answered)."""
+    return max(range(len(totals)), key=totals.__getitem__)
+
+
+def place_cut(odds, cut: int) -> float:
+    """The threshold that answers the questions up to index `cut` of `odds` (sorted, rising; -1: none) and no
+    other: halfway to the next odds value (not on a question's own value), 1 below them all or 1 above them all."""
+    if cut < 0:
+        return odds[0] - 1.0
+    if cut == len(odds) - 1:
+        return odds[-1] + 1.0
+    return (odds[cut] + odds[cut + 1]) / 2
+
+
 def best_threshold(preds: dict, scores: dict, na_probs: dict, has_ans: dict):
     """Official search: answer the questions in order of rising no-answer probability; keep the best cut."""
-    cur = best = sum(1 for q in scores if not has_ans[q])
-    best_thresh = 0.0
-    for q in sorted(scores, key=lambda q: na_probs[q]):
-        cur += scores[q] if has_ans[q] else (-1 if preds[q] else 0)
-        if cur > best:
-            best, best_thresh = cur, na_probs[q]
-    return 100.0 * best / len(scores), float(best_thresh)
+    order = sorted(scores, key=lambda q: na_probs[q])
+    totals = sweep([has_ans[q] for q in order], [scores[q] for q in order],
+                   [has_ans[q] or bool(preds[q]) for q in order])
+    i = best_cut(totals)
+    return 100.0 * totals[i] / len(scores), float(na_probs[order[i - 1]] if i else 0.0)
 
 
 def squad_v2_metrics(examples, predictions: dict, nonnull_predictions: dict | None = None,
@@ -109,13 +140,9 @@ def calibration_inputs(examples, nonnull_predictions: dict, null_odds: dict):
 
 def cut_max_f1(odds, has_ans, span_f1, answered_nonempty=None) -> tuple[int, float]:
     """(index of the last question answered in odds order, -1 for none; F1 %) maximising F1 on these questions."""
-    cur = best = sum(1 for h in has_ans if not h)
-    cut = -1
-    for i, (h, f) in enumerate(zip(has_ans, span_f1)):
-        cur += f if h else (-1 if answered_nonempty is None or answered_nonempty[i] else 0)
-        if cur > best:
-            best, cut = cur, i
-    return cut, 100.0 * best / len(odds)
+    totals = sweep(has_ans, span_f1, answered_nonempty)
+    i = best_cut(totals)
+    return i - 1, 100.0 * totals[i] / len(odds)
 
 
 def _logistic(x, y, iters=50):
@@ -172,17 +199,12 @@ def calibrate_threshold(examples, nonnull_predictions: dict, null_odds: dict, me
     order, odds, has_ans, span_f1 = calibration_inputs(examples, nonnull_predictions, null_odds)
     nonempty = [bool(nonnull_predictions[q]) for q in order]
     cut, _ = cut_max_f1(odds, has_ans, span_f1, nonempty)
-    if cut < 0:
-        max_f1_value = odds[0] - 1.0
-    elif cut == len(order) - 1:
-        max_f1_value = odds[-1] + 1.0
-    else:
-        max_f1_value = (odds[cut] + odds[cut + 1]) / 2
+    max_f1_value = place_cut(odds, cut)
     gain_value = cut_expected_gain(odds, has_ans, span_f1)
     used = method if method == "max_f1" or gain_value is not None else "max_f1"
     value = max_f1_value if used == "max_f1" else gain_value
     answered = sum(1 for x in odds if x <= value)
-    f1 = sum(s if h else (-1 if e else 0) for x, h, s, e in zip(odds, has_ans, span_f1, nonempty) if x <= value)
+    f1 = sum(answer_gain(h, s, e) for x, h, s, e in zip(odds, has_ans, span_f1, nonempty) if x <= value)
     f1 = 100.0 * (f1 + sum(1 for h in has_ans if not h)) / len(order)
     return {"value": float(value), "method_used": used, "max_f1_value": float(max_f1_value),
             "expected_gain_value": gain_value, "f1": f1, "n_questions": len(order),

@@ -2,7 +2,6 @@
 evaluate, and the record of what ran (their flags and checks: bertkit/qa/arguments.py)."""
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from pathlib import Path
@@ -12,10 +11,9 @@ import numpy as np
 from ..data import squad as D
 from ..errors import UserError
 from ..results.record import write_json_atomic
-from ..train.runtime import predict_in_order
 from .arguments import check_sizes, threshold_setting
 from .features import featurize
-from .postprocess import postprocess_qa
+from .threshold_curve import ids_digest
 from .scoring import abstain_note, apply_threshold, calibrate_threshold, squad_v2_metrics
 
 log = logging.getLogger(__name__)
@@ -55,10 +53,10 @@ def load_questions(data_args, training_args, need_train, need_calibration=False,
 
 def hold_out(tr, n: int, unit: str, seed: int) -> tuple[list[int], list[int]]:
     """The calibration questions: whole articles (every question of them; the eval articles are new to the model
-    too), else whole paragraphs (n questions). Measured on the dev-split, MiniLM: calibrated on random training-
-    side questions, the threshold came out ~2 below the eval questions' best; on held-out paragraphs of trained
-    articles, where the model is surer of itself (calibration F1 +9.6 over "no answer" where the eval's best was
-    +3.0), ~2 above it. A training side of one article (a user's own file, say) falls back to paragraphs."""
+    too), else whole paragraphs (n questions). Whole articles because the eval questions' articles are new to the
+    model: on random training-side questions or on held-out paragraphs of trained articles, where the model is
+    surer of itself, the threshold came out off the eval questions' best (measured: docs/results.md). A training
+    side of one article (a user's own file, say) falls back to paragraphs."""
     articles = [f"{a}|{t}" for a, t in zip(tr["article_index"], tr["title"])]
     if unit == "article" and len(set(articles)) >= 2:
         cal, out = D.hold_out_groups(articles, n, seed, whole=True)
@@ -130,31 +128,12 @@ def order_training(train_feats, data_args, training_args, seed):
     return (train_feats.select(order), dataclasses.replace(training_args, train_sampling_strategy="sequential"), rec)
 
 
-def ids_digest(ids) -> str:
-    """Fingerprint of the eval question set: baseline and fine-tuned runs must match on it."""
-    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
-
-
-def predict_answers(trainer, examples, features, data_args, threshold, prefix="eval"):
-    """Predict every window and post-process per question: (predictions, nbest, null_odds, nonnull)."""
-    model_inputs = features.remove_columns([c for c in ("example_id", "offset_mapping", "cls_index")
-                                            if c in features.column_names])
-    out = predict_in_order(trainer, model_inputs, sort_by_length=data_args.sort_eval_by_length, metric_key_prefix=prefix)
-    start_logits, end_logits = out.predictions[:2] if isinstance(out.predictions, tuple) else out.predictions
-    # Under N processes the Trainer gathers every process's windows in dataset order and drops the copies
-    # accelerate adds to even out the last batch; postprocess_qa stops if the count is off.
-    return postprocess_qa(examples, features["example_id"], features["offset_mapping"], start_logits, end_logits,
-                          data_args.n_best_size, data_args.max_answer_length, threshold,
-                          show_progress=trainer.is_world_process_zero(),
-                          cls_indices=features["cls_index"] if "cls_index" in features.column_names else None)
-
-
 def evaluate(trainer, examples, features, data_args, out_dir, write=True, threshold=None):
     """Predict, score, and write the prediction files.
     threshold: the no-answer threshold (default: --null_score_diff_threshold, which must then be a number)."""
     threshold = threshold_setting(data_args) if threshold is None else threshold
     t0 = time.perf_counter()
-    preds, nbest, odds, nonnull = predict_answers(trainer, examples, features, data_args, threshold)
+    preds, nbest, odds, nonnull = trainer.predict_answers(examples, features, threshold)
     metrics = squad_v2_metrics(examples, preds, nonnull, odds)
     at_zero = squad_v2_metrics(examples, apply_threshold(nonnull, odds, 0.0))
     metrics["exact_at_0"], metrics["f1_at_0"] = at_zero["exact"], at_zero["f1"]
@@ -174,7 +153,7 @@ def calibrate(trainer, questions, data_args, out_dir=None) -> dict:
     out_dir, their null odds and best spans are written there too, so the choice can be re-made or studied."""
     t0 = time.perf_counter()
     examples, features = questions["calibration"], questions["calibration_features"]
-    _, _, odds, nonnull = predict_answers(trainer, examples, features, data_args, 0.0, prefix="calibration")
+    _, _, odds, nonnull = trainer.predict_answers(examples, features, 0.0, prefix="calibration")
     cal = calibrate_threshold(examples, nonnull, odds, data_args.calibration_method)
     no_answer = 100.0 * (cal["n_questions"] - cal["n_answerable"]) / cal["n_questions"]
     log.info("calibrated no-answer threshold %.3f (%s): F1 %.2f on %d held-out training questions ('no answer' "

@@ -12,27 +12,26 @@ import json
 from pathlib import Path
 
 from ..results.record import REPO
-from .scoring import compute_exact, compute_f1, gold_answers
+from .scoring import compute_exact, compute_f1, gold_answers, normalize_answer, place_cut, sweep
 
 
 def curve(null_odds: dict, nonnull: dict, golds: dict) -> dict:
     """{"thresholds", "f1", "exact"} (lists, %, thresholds rising); golds: id -> gold_answers(...) list."""
     qids = sorted(null_odds, key=lambda q: null_odds[q])
     n = len(qids)
-    unanswerable = [not golds[q][0] for q in qids]
-    # Nothing answered: every unanswerable question scores 1. Answering q swaps that for its span's score.
-    f1 = ex = float(sum(unanswerable))
-    thresholds, f1s, exs = [null_odds[qids[0]] - 1.0], [100 * f1 / n], [100 * ex / n]
-    for i, q in enumerate(qids):
-        was = 1.0 if unanswerable[i] else 0.0
-        f1 += max(compute_f1(g, nonnull[q]) for g in golds[q]) - was
-        ex += max(compute_exact(g, nonnull[q]) for g in golds[q]) - was
-        if i + 1 < n and null_odds[qids[i + 1]] == null_odds[q]:
-            continue  # ties: one point per distinct threshold
-        thresholds.append(null_odds[q])
-        f1s.append(100 * f1 / n)
-        exs.append(100 * ex / n)
-    return {"thresholds": thresholds, "f1": f1s, "exact": exs}
+    odds = [null_odds[q] for q in qids]
+    has = [bool(golds[q][0]) for q in qids]
+    # an unanswerable question keeps its point when its span normalises to nothing, as the F1 and EM rules score it
+    nonempty = [bool(normalize_answer(nonnull[q])) for q in qids]
+
+    def spans(score):  # each answerable question's best span, scored against its golds
+        return [max(score(g, nonnull[q]) for g in golds[q]) if h else 0 for q, h in zip(qids, has)]
+
+    f1, ex = sweep(has, spans(compute_f1), nonempty), sweep(has, spans(compute_exact), nonempty)
+    # one point per distinct threshold (ties: after the last of them), after one below them all: nothing answered
+    keep = [0] + [i + 1 for i in range(n) if i + 1 == n or odds[i + 1] != odds[i]]
+    return {"thresholds": [place_cut(odds, -1)] + [odds[i - 1] for i in keep[1:]],
+            "f1": [100 * f1[i] / n for i in keep], "exact": [100 * ex[i] / n for i in keep]}
 
 
 def value_at(c: dict, key: str, t: float) -> float:
@@ -42,7 +41,8 @@ def value_at(c: dict, key: str, t: float) -> float:
 
 
 def ids_digest(ids) -> str:
-    """As bertkit.qa.steps.ids_digest (repeated here: that module imports the model stack)."""
+    """Fingerprint of a question set (the results' data.*.ids_sha256): a baseline and its fine-tuned run, and a
+    run and the gold answers found for its curve, must match on it."""
     return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
 
 

@@ -135,31 +135,40 @@ def threshold_used(d) -> tuple[float, str, dict | None]:
     return (float(v), "given", None) if is_num(v) else (0.0, "default", None)
 
 
-def f1_at_zero(d):
-    return dig(d, "metrics_at_zero", "f1", default=dig(d, "metrics", "f1_at_0"))
-
-
 def no_answer_f1(m: dict):
     t, n = m.get("total"), m.get("NoAns_total")
     return 100.0 * n / t if is_num(t) and is_num(n) and t else None
 
 
-def squad_cells(d: dict) -> dict:
+def baseline(d: dict) -> dict | None:
+    """The run's baseline_metrics (the model before fine-tuning on the same questions), None where it has none."""
+    return d.get("baseline_metrics") if isinstance(d.get("baseline_metrics"), dict) else None
+
+
+def metrics_of(d: dict, key: str, why: str) -> tuple[dict, dict | None]:
+    """(metrics, baseline metrics or None) of a run whose metrics hold a number at `key`; else Partial(why)."""
     m = d.get("metrics")
-    if not isinstance(m, dict) or not is_num(m.get("f1")):
-        raise Partial("partial run: no SQuAD metrics (stopped before evaluating?)")
-    b = d.get("baseline_metrics") if isinstance(d.get("baseline_metrics"), dict) else None
+    if not isinstance(m, dict) or not is_num(m.get(key)):
+        raise Partial(why)
+    return m, baseline(d)
+
+
+def run_kind(d: dict) -> str:
+    return str(d.get("kind") or ("fine-tuned" if d.get("loss_log") else "evaluated"))
+
+
+def squad_cells(d: dict) -> dict:
+    m, b = metrics_of(d, "f1", "partial run: no SQuAD metrics (stopped before evaluating?)")
     value, method, cal = threshold_used(d)
     thr = f"{num(value)} ({method}"
     if cal and isinstance(cal.get("n_questions"), int):
         thr += f" on {cal['n_questions']} questions"
     thr += ")"
-    if is_num(f1_at_zero(d)) and value != 0.0:
-        thr += f"; F1 at 0: {num(f1_at_zero(d))}"
+    if is_num(m.get("f1_at_0")) and value != 0.0:
+        thr += f"; F1 at 0: {num(m['f1_at_0'])}"
     if abstain_note(d.get("null_threshold") if isinstance(d.get("null_threshold"), dict) else None):
         thr += "; abstains everywhere: did not learn which questions have no answer"
-    kind = d.get("kind") or ("fine-tuned" if d.get("loss_log") else "evaluated")
-    return {"kind": str(kind), "protocol": str(d.get("protocol") or dig(d, "data", "protocol", default=DASH)),
+    return {"kind": run_kind(d), "protocol": str(d.get("protocol") or dig(d, "data", "protocol", default=DASH)),
             "model": model_name(d.get("model")),
             "train / eval questions": f"{count(dig(d, 'data', 'train', 'n_examples'))} / "
                                       f"{count(dig(d, 'data', 'eval', 'n_examples', default=m.get('total')))}",
@@ -170,14 +179,10 @@ def squad_cells(d: dict) -> dict:
 
 
 def imdb_cells(d: dict) -> dict:
-    m = d.get("metrics")
-    if not isinstance(m, dict) or not is_num(m.get("accuracy")):
-        raise Partial("partial run: no test metrics (stopped early, or run without --do_predict)")
-    b = d.get("baseline_metrics") if isinstance(d.get("baseline_metrics"), dict) else None
+    m, b = metrics_of(d, "accuracy", "partial run: no test metrics (stopped early, or run without --do_predict)")
     c = dig(d, "data", "counts", default={})
     hp = d.get("hyperparameters") if isinstance(d.get("hyperparameters"), dict) else {}
-    return {"kind": str(d.get("kind") or ("fine-tuned" if d.get("loss_log") else "evaluated")),
-            "protocol": str(d.get("protocol") or DASH), "model": model_name(d.get("model")),
+    return {"kind": run_kind(d), "protocol": str(d.get("protocol") or DASH), "model": model_name(d.get("model")),
             "train / validation / test reviews": " / ".join(count(dig(c, k, "n")) for k in ("train", "validation", "test")),
             "epochs": epochs(d), "hardware": hardware(d), "wall time": wall_time(d),
             "max tokens (truncation)": f"{count(hp.get('max_seq_length'))} ({hp.get('truncation', DASH)})",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .rows import DASH, Run, benchmark_ratios, dig, is_num, no_answer_f1, threshold_used
+from .rows import DASH, Run, baseline, benchmark_ratios, dig, is_num, no_answer_f1, threshold_used
 
 
 def _loss_points(d):
@@ -27,15 +27,18 @@ def _epoch_metrics(d) -> dict:
     return out
 
 
-def _plot_squad(P, run: Run, folder: Path, results_dir: Path):
-    d, m = run.data, run.data["metrics"]
-    b = d.get("baseline_metrics") if isinstance(d.get("baseline_metrics"), dict) else None
-    value, method, _ = threshold_used(d)
-    n = m.get("total")
-    steps, losses = _loss_points(d)
+def _plot_loss(P, run: Run, folder: Path):
+    steps, losses = _loss_points(run.data)
     if steps:
         yield "training loss", P.loss(folder / "loss.png", steps, losses, f"training loss\n{run.name}",
-                                      _epoch_metrics(d))
+                                      _epoch_metrics(run.data))
+
+
+def _plot_squad(P, run: Run, folder: Path, results_dir: Path):
+    d, m, b = run.data, run.data["metrics"], baseline(run.data)
+    value, method, _ = threshold_used(d)
+    n = m.get("total")
+    yield from _plot_loss(P, run, folder)
     names = [("exact", "EM"), ("f1", "F1"), ("HasAns_exact", "HasAns EM"), ("HasAns_f1", "HasAns F1"),
              ("NoAns_exact", "NoAns EM = F1"), ("nonnull_HasAns_f1", "span F1"), ("best_f1", "best F1 (oracle)")]
     keep = [(k, label) for k, label in names if is_num(m.get(k)) and (b is None or is_num(b.get(k)))]
@@ -68,12 +71,8 @@ def _plot_squad(P, run: Run, folder: Path, results_dir: Path):
 
 
 def _plot_imdb(P, run: Run, folder: Path, results_dir: Path):
-    d, m = run.data, run.data["metrics"]
-    b = d.get("baseline_metrics") if isinstance(d.get("baseline_metrics"), dict) else None
-    steps, losses = _loss_points(d)
-    if steps:
-        yield "training loss", P.loss(folder / "loss.png", steps, losses, f"training loss\n{run.name}",
-                                      _epoch_metrics(d))
+    m, b = run.data["metrics"], baseline(run.data)
+    yield from _plot_loss(P, run, folder)
     getters = [("accuracy", lambda x: x.get("accuracy")), ("macro F1", lambda x: x.get("macro_f1"))]
     for c in ("negative", "positive"):
         for k in ("precision", "recall"):

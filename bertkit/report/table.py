@@ -6,6 +6,7 @@ import json
 import sys
 
 from ..qa.scoring import abstain_note
+from .rows import threshold_used
 
 ROWS = [("exact", "EM (at the threshold used)"), ("f1", "F1 (at the threshold used)"),
         ("f1_at_0", "F1 at threshold 0"), ("HasAns_exact", "HasAns EM"), ("HasAns_f1", "HasAns F1"),
@@ -14,33 +15,27 @@ ROWS = [("exact", "EM (at the threshold used)"), ("f1", "F1 (at the threshold us
         ("best_f1_thresh", "best F1 threshold (oracle*)")]
 
 
-def threshold_used(result: dict) -> dict:
-    """The no-answer threshold a run's metrics were scored at (older runs: the fixed flag, 0.0)."""
-    t = result.get("null_threshold")
-    if t:
-        return t
-    v = (result.get("hyperparameters") or {}).get("null_score_diff_threshold", 0.0)
-    return {"value": float(v), "method": "given"}
-
-
-def describe_threshold(t: dict) -> str:
-    if t["method"] == "calibrated":
-        c = t["calibration"]
-        return (f"{t['value']:+.3f}, calibrated: F1 {c['f1']:.2f} on {c['n_questions']} questions held out of "
+def describe_threshold(result: dict) -> str:
+    """The no-answer threshold a run's metrics were scored at and how it was chosen (older runs: the flag, 0.0)."""
+    value, method, c = threshold_used(result)
+    if method == "calibrated":
+        return (f"{value:+.3f}, calibrated: F1 {c['f1']:.2f} on {c['n_questions']} questions held out of "
                 f"training ('no answer' there: {c['no_answer_f1']:.2f})")
-    if t["method"] == "saved":
-        return f"{t['value']:+.3f}, saved with the model ({t.get('file', 'qa_threshold.json')})"
-    return f"{t['value']:+.3f}, given"
+    if method == "saved":
+        return f"{value:+.3f}, saved with the model ({result['null_threshold'].get('file', 'qa_threshold.json')})"
+    return f"{value:+.3f}, given"
 
 
 def table(result: dict) -> str:
     before, after = result.get("baseline_metrics") or {}, result["metrics"]
     before = {**before, "f1_at_0": before["f1"]} if before and "f1_at_0" not in before else before  # scored at 0
+    nt = result.get("null_threshold")
+    note = abstain_note(nt if isinstance(nt, dict) else None)
     lines = [f"protocol: {result['protocol']} ({result.get('protocol_note') or ''})",
              f"model: {result['model']['name_or_path']}",
              f"eval questions: {after['total']} ({after['HasAns_total']} answerable, {after['NoAns_total']} unanswerable)",
-             f"no-answer threshold after: {describe_threshold(threshold_used(result))}; before: 0.0",
-             *([f"note: {abstain_note(threshold_used(result))}"] if abstain_note(threshold_used(result)) else []),
+             f"no-answer threshold after: {describe_threshold(result)}; before: 0.0",
+             *([f"note: {note}"] if note else []),
              f"{'metric':<38}{'before':>10}{'after':>10}"]
     for key, name in ROWS:
         if key not in after:

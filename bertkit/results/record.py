@@ -56,7 +56,7 @@ def hardware() -> dict:
     import torch
     hw = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
           "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()}
-    try:  # the CPU model: training times on 2 cores differ ~2x between the machines this project has seen
+    try:  # the CPU model: training times on the same core count differ by CPU kind (docs/results.md)
         names = [ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                  if ln.startswith("model name")]
         if names:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..results.record import REPO
 
-DEMO = {"question": "What is the capital of China?", "context": "The capital of China is Beijing."}
+from ..qa.tutorial import DEMO  # the tutorial's question, as ask.py and the runs ask it (no torch)
 
 
 def free_port() -> int:

@@ -1,20 +1,23 @@
-"""Serve a fine-tuned model: load it once, check each request, answer in one batch (no web framework here).
+"""Serve a fine-tuned model: load it once, answer validated requests in one batch (no web framework here).
 
-The web layer (serve.py) passes each request's JSON here and sends back what comes out: a result, or a
-BadRequest whose status and one-line message name the field. Answers are those of ask.py / classify.py for
-the same input: the same loading (fp32, the saved no-answer threshold) and the same functions.
+The requests are pydantic models (request_models): FastAPI (serve.py) validates each body against them, and
+one_line() turns the first validation error into the status and one-line message that name the field. Answers
+are those of ask.py / classify.py for the same input: the same loading (fp32, the saved no-answer threshold,
+the model folder's bertkit.json) and the same functions.
 """
 from __future__ import annotations
 
 import json
 import threading
 from pathlib import Path
+from typing import Annotated, Union
 
 from ..errors import UserError
 
 MAX_CONTEXT_CHARS = 100_000  # about 25,000 tokens: 100 windows of 384; a bigger text is a client's mistake
 MAX_BATCH = 32  # questions (or reviews) per request
 MAX_TOP_K = 20
+ONE, BATCH = "one", "batch"  # the tags of a request's two shapes (pydantic puts them in an error's location)
 
 
 class BadRequest(Exception):
@@ -38,72 +41,123 @@ def task_of(model_dir: str) -> str:
                     "answering or sentiment model; pass the output folder of run_squad.py or run_imdb.py")
 
 
-def _text(body: dict, key: str, where: str = "") -> str:
-    v = body.get(key)
-    name = f"{where}{key}"
-    if v is None:
-        raise BadRequest(422, f"{name} is missing")
-    if not isinstance(v, str):
-        raise BadRequest(422, f"{name} must be a string, not {type(v).__name__}")
-    if not v.strip():
-        raise BadRequest(422, f"{name} is empty")
-    return v
+def request_models(max_context_chars: int = MAX_CONTEXT_CHARS):
+    """The bodies of POST /answer and POST /classify, for a server that takes texts of up to max_context_chars:
+    {"question", "context", "top_k", "threshold"} or {"questions": [{"question", "context"}, ...], ...};
+    {"text"} or {"texts": ["review" or {"text"}, ...]}."""
+    from pydantic import BaseModel, BeforeValidator, Discriminator, Field, RootModel, StrictStr, Tag
+
+    def shape(many: str):  # which of the two a body is: {many: [...]} (one batch) or one item
+        return Discriminator(lambda body: BATCH if isinstance(body, dict) and many in body else ONE)
+
+    Filled = Annotated[StrictStr, Field(pattern=r"\S")]  # not empty, not only whitespace
+    Text = Annotated[StrictStr, Field(pattern=r"\S", max_length=max_context_chars)]
+    TopK = Annotated[int, Field(strict=True, ge=1, le=MAX_TOP_K)]
+    Threshold = Annotated[Union[float, None], Field(strict=True)]  # strict: a number, not "1" or true
+
+    class Question(BaseModel):
+        question: Filled
+        context: Text
+
+    class OneQuestion(Question):
+        top_k: TopK = 3
+        threshold: Threshold = None
+
+    class Questions(BaseModel):
+        questions: Annotated[list[Question], Field(min_length=1, max_length=MAX_BATCH)]
+        top_k: TopK = 3
+        threshold: Threshold = None
+
+    class Review(BaseModel):
+        text: Text
+
+    ReviewOrText = Annotated[Review, BeforeValidator(lambda v: {"text": v} if isinstance(v, str) else v)]
+
+    class Reviews(BaseModel):
+        texts: Annotated[list[ReviewOrText], Field(min_length=1, max_length=MAX_BATCH)]
+
+    class AnswerRequest(RootModel):
+        root: Annotated[Union[Annotated[OneQuestion, Tag(ONE)], Annotated[Questions, Tag(BATCH)]], shape("questions")]
+
+    class ClassifyRequest(RootModel):
+        root: Annotated[Union[Annotated[Review, Tag(ONE)], Annotated[Reviews, Tag(BATCH)]], shape("texts")]
+
+    return AnswerRequest, ClassifyRequest
 
 
-def _items(body, single: tuple[str, ...], many: str) -> list[dict]:
-    """The request's items: one object with the `single` fields, or {many: [objects]} (answered in one batch)."""
-    if not isinstance(body, dict):
-        raise BadRequest(422, f"the body must be a JSON object, not {type(body).__name__}")
-    if many in body:
-        items = body[many]
-        if not isinstance(items, list) or not items:
-            raise BadRequest(422, f"{many} must be a non-empty list")
-        if len(items) > MAX_BATCH:
-            raise BadRequest(413, f"{many} holds {len(items)} items; at most {MAX_BATCH} per request")
-        out = []
-        for i, it in enumerate(items):
-            if isinstance(it, str) and len(single) == 1:  # {"texts": ["review", ...]}
-                it = {single[0]: it}
-            if not isinstance(it, dict):
-                raise BadRequest(422, f"{many}[{i}] must be an object with {', '.join(single)}")
-            out.append({k: _text(it, k, f"{many}[{i}].") for k in single})
-        return out
-    return [{k: _text(body, k) for k in single}]
+ITEM_FIELDS = {"questions": "question, context", "texts": "text"}
+FIELD_RULES = {"top_k": f"top_k must be a whole number from 1 to {MAX_TOP_K}",
+               "threshold": "threshold must be a number or null (null: the model's saved threshold)"}
+
+
+def one_line(errors: list[dict]) -> tuple[int, str]:
+    """(HTTP status, one line naming the field) for the first of a request's validation errors (pydantic's, as
+    FastAPI reports them): 400 not JSON, 413 too long or too many, 422 the rest."""
+    e = errors[0]
+    kind, where, given = e["type"], [p for p in e["loc"] if p not in ("body", ONE, BATCH)], e.get("input")
+    if kind == "json_invalid":
+        return 400, f"the body is not valid JSON ({(e.get('ctx') or {}).get('error', e['msg'])} at character {where[0]})"
+    name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in where).lstrip(".")
+    if not where:
+        if kind == "missing":
+            return 400, "the body is empty; send a JSON object"
+        return 422, f"the body must be a JSON object, not {type(given).__name__}"
+    if where[0] in FIELD_RULES:
+        return 422, FIELD_RULES[where[0]]
+    if name in ITEM_FIELDS:  # the list of a batch
+        if kind == "too_long":
+            return 413, f"{name} holds {len(given)} items; at most {MAX_BATCH} per request"
+        return 422, f"{name} must be a non-empty list"
+    if isinstance(where[-1], int):  # one item of a batch
+        return 422, f"{name} must be an object with {ITEM_FIELDS.get(where[0], 'its fields')}"
+    if kind == "missing":
+        return 422, f"{name} is missing"
+    if kind == "string_type":
+        return 422, f"{name} must be a string, not {type(given).__name__}"
+    if kind == "string_pattern_mismatch":
+        return 422, f"{name} is empty"
+    if kind == "string_too_long":
+        return 413, f"{name} has {len(given)} characters; at most {e['ctx']['max_length']} (--max_context_chars)"
+    return 422, f"{name}: {e['msg']}"
 
 
 class Served:
     """One model, loaded once; answer()/classify() are serialised (one forward at a time on the CPU cores)."""
 
-    def __init__(self, model_dir: str, max_seq_length: int | None = None, doc_stride: int = 128,
-                 max_query_length: int = 64, max_context_chars: int = MAX_CONTEXT_CHARS, int8: bool = False):
+    def __init__(self, model_dir: str, max_seq_length: int | None = None, doc_stride: int | None = None,
+                 max_query_length: int | None = None, max_context_chars: int = MAX_CONTEXT_CHARS):
+        from ..train.model_settings import CLASSIFY_KEYS, dataclass_defaults, resolve_settings
         from ..train.modeling import check_length, load_classifier, load_qa_model, model_provenance, resolve_model
         self.model_dir = resolve_model(model_dir)
         self.task = task_of(self.model_dir)
         self.lock = threading.Lock()
-        self.max_context_chars, self.doc_stride, self.max_query_length = max_context_chars, doc_stride, max_query_length
+        self.max_context_chars = max_context_chars
+        given = {"max_seq_length": max_seq_length, "doc_stride": doc_stride, "max_query_length": max_query_length}
         if self.task == "qa":
-            from ..qa.arguments import check_room, saved_threshold
-            self.max_seq_length = max_seq_length or 384
+            from ..qa.arguments import check_room
+            from ..qa.inference import qa_settings, resolve_threshold
+            self.settings = qa_settings(self.model_dir, given)  # before the model loads: a bad file is one line
+            for key, s in self.settings.items():
+                setattr(self, key, s["value"])
+            check_room(self, 3)
+            self.threshold, self.note = resolve_threshold(None, self.model_dir)
             self.tok, self.model = load_qa_model(self.model_dir, seed=0)
             check_length(self.max_seq_length, self.model)
             check_room(self, self.tok.num_special_tokens_to_add(pair=True))
-            saved = saved_threshold(self.model_dir)
-            self.threshold = ({"value": saved["value"], "source": f"{Path(self.model_dir).name}/qa_threshold.json "
-                               f"({saved.get('method')})"} if saved else
-                              {"value": 0.0, "source": "default (the model folder has no qa_threshold.json)"})
-            from ..qa.scoring import abstain_note
-            self.note = abstain_note(saved)
         else:
-            self.max_seq_length = max_seq_length or 256
+            from ..classify.arguments import DataArguments
+            self.settings = resolve_settings(self.model_dir, "text-classification", given,
+                                             dataclass_defaults(DataArguments, CLASSIFY_KEYS))
+            self.max_seq_length, self.truncation = (self.settings[k]["value"] for k in CLASSIFY_KEYS)
+            if self.truncation not in ("head", "head_tail"):
+                raise UserError(f"truncation {self.truncation!r} (from {self.settings['truncation']['source']}): "
+                                "give head or head_tail")
             self.tok, self.model = load_classifier(self.model_dir, seed=0)
             check_length(self.max_seq_length, self.model)
             self.threshold, self.note = None, None
         self.model.eval()
         self.info = model_provenance(self.model_dir, self.model, self.tok)
         self.precision = "fp32"
-        if int8:
-            from ..qa.inference import INT8, int8 as quantize
-            self.model, self.precision = quantize(self.model), INT8
 
     def health(self) -> dict:
         import platform
@@ -113,52 +167,39 @@ class Served:
         return {"status": "ok", "task": self.task, "model": self.model_dir,
                 "model_type": self.model.config.model_type, "sha256": self.info.get("sha256"),
                 "threshold": self.threshold, "note": self.note, "precision": self.precision,
-                "max_seq_length": self.max_seq_length,
+                "max_seq_length": self.max_seq_length, "settings": self.settings,
                 "max_context_chars": self.max_context_chars, "max_batch": MAX_BATCH,
                 "versions": {"python": platform.python_version(), "torch": torch.__version__,
                              "transformers": transformers.__version__}}
 
-    def answer(self, body) -> dict:
+    def answer(self, req) -> dict:
+        """`req`: an AnswerRequest's root (request_models), already checked but for the question's tokens."""
         from ..qa.inference import answer
-        if self.task != "qa":
-            raise BadRequest(404, "this server holds a sentiment model: POST /classify")
-        items = _items(body, ("question", "context"), "questions")
-        top_k = body.get("top_k", 3)
-        if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= MAX_TOP_K:
-            raise BadRequest(422, f"top_k must be a whole number from 1 to {MAX_TOP_K}")
-        threshold = body.get("threshold")
-        if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))):
-            raise BadRequest(422, "threshold must be a number or null (null: the model's saved threshold)")
+        batch = hasattr(req, "questions")
+        items = req.questions if batch else [req]
         room = self.max_seq_length - self.tok.num_special_tokens_to_add(pair=True) - 8
         for i, it in enumerate(items):
-            where = f"questions[{i}]." if len(items) > 1 or "questions" in body else ""
-            if len(it["context"]) > self.max_context_chars:
-                raise BadRequest(413, f"{where}context has {len(it['context'])} characters; at most "
-                                      f"{self.max_context_chars} (--max_context_chars)")
-            n = len(self.tok(it["question"], add_special_tokens=False)["input_ids"])
+            n = len(self.tok(it.question, add_special_tokens=False)["input_ids"])
             if n > room:
-                raise BadRequest(422, f"{where}question has {n} tokens; a {self.max_seq_length}-token window holds "
-                                      f"at most {room} with some context")
-        used = {"value": float(threshold), "source": "request"} if threshold is not None else self.threshold
+                raise BadRequest(422, f"{f'questions[{i}].' if batch else ''}question has {n} tokens; a "
+                                      f"{self.max_seq_length}-token window holds at most {room} with some context")
+        used = {"value": float(req.threshold), "source": "request"} if req.threshold is not None else self.threshold
         with self.lock:
-            results = answer(self.model, self.tok, [it["question"] for it in items], [it["context"] for it in items],
-                             self.max_seq_length, self.doc_stride, self.max_query_length,
-                             null_score_diff_threshold=used["value"], n_best=top_k)
+            results = answer(self.model, self.tok, [it.question for it in items], [it.context for it in items],
+                             self.max_seq_length, self.doc_stride, self.max_query_length, n_best_size=self.n_best_size,
+                             max_answer_length=self.max_answer_length, null_score_diff_threshold=used["value"],
+                             n_best=req.top_k)
         for r in results:
             r["threshold"] = used
             if self.note:
                 r["note"] = self.note
-        return {"answers": results} if "questions" in body else results[0]
+        return {"answers": results} if batch else results[0]
 
-    def classify(self, body) -> dict:
+    def classify(self, req) -> dict:
+        """`req`: a ClassifyRequest's root (request_models), already checked."""
         from ..classify.encode import classify_text
-        if self.task != "sentiment":
-            raise BadRequest(404, "this server holds a question-answering model: POST /answer")
-        items = _items(body, ("text",), "texts")
-        for i, it in enumerate(items):
-            if len(it["text"]) > self.max_context_chars:
-                where = f"texts[{i}]." if "texts" in body else ""
-                raise BadRequest(413, f"{where}text has {len(it['text'])} characters; at most {self.max_context_chars}")
+        batch = hasattr(req, "texts")
         with self.lock:  # one review at a time, as classify.py: no padding, the same numbers
-            out = [classify_text(self.model, self.tok, it["text"], self.max_seq_length) for it in items]
-        return {"results": out} if "texts" in body else out[0]
+            out = [classify_text(self.model, self.tok, it.text, self.max_seq_length, self.truncation)
+                   for it in (req.texts if batch else [req])]
+        return {"results": out} if batch else out[0]

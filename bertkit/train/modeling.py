@@ -214,15 +214,6 @@ def position_limit(model) -> int | None:
     return limit - (pad + 1) if pad is not None else limit
 
 
-def check_int8(model_args, script="run_squad.py"):
-    """--int8 (CPU inference in int8) where it can run: refused on a GPU, and by the scripts without it."""
-    import torch
-    if getattr(model_args, "int8", False) and (torch.cuda.is_available() or script not in ("run_squad.py",
-                                                                                            "run_baseline.py")):
-        raise UserError(f"--int8 is for SQuAD inference on a CPU (run_squad.py, run_baseline.py, ask.py, serve.py); "
-                        f"leave it out {'on a GPU' if torch.cuda.is_available() else 'for ' + script}")
-
-
 def check_length(max_seq_length: int, model, flag: str = "--max_seq_length"):
     limit = position_limit(model)
     if limit and max_seq_length > limit:
@@ -301,9 +292,10 @@ class ModelArguments:
     pad_to_multiple_of: int | None = field(default=None, metadata={
         "help": "Round each batch's padded length up to this (default: 8 in bf16/fp16 on a GPU, for tensor "
                 "cores; else no rounding). 1 turns it off."})
-    int8: bool = field(default=False, metadata={
-        "help": "run_squad.py on a CPU: calibrate, evaluate and demo with the int8 model (bertkit.qa.inference.int8: "
-                "2.26x faster, F1 -0.10 on the default run); the saved model stays fp32."})
 
 
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # quiet fork warnings from datasets.map
+def quiet_tokenizer_fork_warning():
+    """Tokenizers' own threads off unless TOKENIZERS_PARALLELISM says otherwise: an entry point forks after it
+    has tokenised (datasets.map under --preprocessing_num_workers, DataLoader workers), and the library would warn
+    in every child and turn them off there anyway. Called first thing in the entry points' main(), not at import."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -36,8 +36,8 @@ def check_launch(training_args):
 
 def cpu_native_bf16() -> bool:
     """Whether this CPU multiplies bf16 in hardware (AVX512-BF16 or AMX): there bf16 autocast trains faster than
-    fp32 (MiniLM, 2 cores of an AMD EPYC with AVX512-BF16: 7.6 vs 5.8 windows/s); without it, bf16 is emulated
-    and slower (an Intel Xeon without it: 7.5 vs 9.8). BERTKIT_CPU_BF16=0/1 overrides the detection."""
+    fp32; without it, bf16 is emulated and slower (measured: docs/results.md). BERTKIT_CPU_BF16=0/1 overrides
+    the detection."""
     forced = os.environ.get("BERTKIT_CPU_BF16")
     if forced in ("0", "1"):
         return forced == "1"
@@ -61,7 +61,7 @@ def resolve_runtime(model_args, training_args):
 
     --precision auto: bf16 on a GPU that has it (fp16 if the accelerate config asks for fp16). On a CPU: bf16
     autocast for training where the CPU has bf16 in hardware (cpu_native_bf16), else fp32; a CPU run that
-    trained in bf16 still predicts in fp32 (fp32_predictions), as ask.py does, so its numbers are ask.py's.
+    trained in bf16 still predicts in fp32 (BertkitTrainer), as ask.py does, so its numbers are ask.py's.
     """
     import torch
     check_launch(training_args)
@@ -87,34 +87,15 @@ def resolve_runtime(model_args, training_args):
         flags["tf32"] = True  # fp32 matmuls (the bits autocast leaves in fp32) on tensor cores
     if not cuda:
         flags["dataloader_pin_memory"] = False  # nothing to pin to; avoids a warning per dataloader
+    if not cuda and model_args.device != "mps" and (flags.get("fp16") or training_args.fp16):
+        raise UserError("--precision fp16 (or --fp16) needs a CUDA GPU; on a CPU use --precision bf16 or fp32 "
+                        "(PRECISION=... in the scripts)")
     args = dataclasses.replace(training_args, **flags) if flags else training_args
-    if not (args.bf16 or args.fp16):
-        args.mixed_precision = "no"  # fp32 as decided above, whatever an accelerate config's mixed_precision says
+    if not (args.bf16 or args.fp16) or args.use_cpu:
+        # fp32 as decided above, whatever an accelerate config says; on a CPU, bf16 is autocast by BertkitTrainer
+        # in training steps only (bertkit/train/trainer.py), so that predictions run in fp32
+        args.mixed_precision = "no"
     return args
-
-
-def fp32_predictions(trainer):
-    """Predict in fp32 after (or before) bf16/fp16 training on a CPU; returns a function that undoes it.
-
-    accelerate puts autocast around the model's forward when it prepares the model (for training, and for a
-    prediction before any training); we take that wrapper off and keep the Trainer from adding it while
-    predicting, so a CPU run's calibration, evaluation and demo give the numbers ask.py (fp32) gives for the
-    saved model. On a GPU, or in fp32, nothing changes (the run predicts as it trained)."""
-    import torch
-    a = trainer.args
-    if torch.cuda.is_available() or not (a.bf16 or a.fp16):
-        return lambda: None
-    model = trainer.model
-    while hasattr(model, "module"):  # DDP (2 CPU processes): the wrapper is on the inner model
-        model = model.module
-    saved = {k: model.__dict__.pop(k) for k in ("forward", "_original_forward") if k in model.__dict__}
-    acc = trainer.accelerator
-    amp, acc.native_amp = acc.native_amp, False
-
-    def restore():
-        acc.native_amp = amp
-        model.__dict__.update(saved)
-    return restore
 
 
 def complete_checkpoint(path) -> bool:
@@ -130,6 +111,7 @@ def complete_checkpoint(path) -> bool:
 def resume_point(training_args):
     """--resume_from_checkpoint may name a run folder: take its newest complete checkpoint-N (a run killed while
     saving leaves a newer, partial one: skipped, with a warning). A partial checkpoint named directly is refused."""
+    from transformers.trainer_utils import get_last_checkpoint, sort_checkpoints
     r = training_args.resume_from_checkpoint
     if not r:
         return r
@@ -140,14 +122,13 @@ def resume_point(training_args):
             raise UserError(f"--resume_from_checkpoint {r} is incomplete (no readable trainer_state.json: the run was "
                             "killed while saving it); give the run folder to take its newest complete checkpoint")
         return r
-    ckpts = sorted((p for p in Path(r).glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()),
-                   key=lambda p: int(p.name.split("-")[-1]), reverse=True)
-    if not ckpts:
+    newest = get_last_checkpoint(r)
+    if newest is None:
         raise UserError(f"--resume_from_checkpoint {r} holds no checkpoint-N folder; drop the flag to start afresh")
-    for p in ckpts:
+    for p in reversed(sort_checkpoints(r)):  # newest first; the Trainer's own ordering by step
         if complete_checkpoint(p):
-            if p != ckpts[0]:
-                log.warning("%s is incomplete (killed while saving): resuming from %s", ckpts[0], p)
+            if Path(p) != Path(newest):
+                log.warning("%s is incomplete (killed while saving): resuming from %s", newest, p)
             return str(p)
     raise UserError(f"every checkpoint in {r} is incomplete; drop --resume_from_checkpoint to start afresh")
 
@@ -171,39 +152,6 @@ def tokens_per_second(train_metrics: dict, dataset) -> float:
     import pyarrow.compute as pc
     mean = pc.mean(pc.list_value_length(dataset.with_format("arrow")["input_ids"])).as_py() or 0.0
     return round(train_metrics["train_samples_per_second"] * mean, 1)
-
-
-def predict_in_order(trainer, dataset, sort_by_length: bool = True, **kwargs):
-    """trainer.predict whose output row i is dataset row i.
-
-    With sort_by_length the rows are predicted longest first, so each batch (padded to its longest row) holds
-    rows of about one length, and the predictions are then put back in dataset order: the same numbers for
-    much less padding. (We sort ourselves and run the Trainer's sampler in order: transformers 5
-    length-groups the *eval* sampler too under --train_sampling_strategy group_by_length, but returns the
-    predictions shuffled with nothing to map them back.)
-    """
-    import numpy as np
-    from transformers.trainer_utils import PredictionOutput
-    order = None
-    if sort_by_length and "input_ids" in dataset.column_names and len(dataset) > 1:
-        import pyarrow.compute as pc
-        lengths = pc.list_value_length(dataset.with_format("arrow")["input_ids"]).to_numpy()  # rows as shown
-        order = np.argsort(-lengths, kind="stable")
-        dataset = dataset.select(order)
-    strategy = trainer.args.train_sampling_strategy
-    trainer.args.train_sampling_strategy = "sequential"
-    try:
-        out = trainer.predict(dataset, **kwargs)
-    finally:
-        trainer.args.train_sampling_strategy = strategy
-    if order is None:
-        return out
-    back = np.empty_like(order)
-    back[order] = np.arange(len(order))
-
-    def unsort(x):
-        return None if x is None else tuple(unsort(y) for y in x) if isinstance(x, tuple) else x[back]
-    return PredictionOutput(predictions=unsort(out.predictions), label_ids=unsort(out.label_ids), metrics=out.metrics)
 
 
 def fp32_precision_state() -> dict:
@@ -241,9 +189,10 @@ def runtime_record(model_args, training_args, model=None) -> dict:
     a = training_args
     attn = getattr(getattr(model, "config", None), "_attn_implementation", model_args.attn_implementation)
     import torch
-    trained_low = a.mixed_precision in ("bf16", "fp16")
-    rec = {"precision": a.mixed_precision if trained_low else "fp32",
-           "prediction_precision": "fp32" if not trained_low or not torch.cuda.is_available() else a.mixed_precision,
+    trained = "bf16" if a.bf16 else "fp16" if a.fp16 else "fp32"
+    rec = {"precision": trained,
+           "prediction_precision": trained if a.device.type != "cpu" else "fp32",  # BertkitTrainer: fp32 on a CPU
+           "autocast": None if trained == "fp32" else "BertkitTrainer" if a.device.type == "cpu" else "accelerate",
            "cpu_native_bf16": None if torch.cuda.is_available() else cpu_native_bf16(),
            "tf32": a.tf32, "fp32_precision": fp32_precision_state(),
            "optim": getattr(a.optim, "value", str(a.optim)), "attn_implementation": attn,

@@ -1,0 +1,91 @@
+"""What scoring a SQuAD model as it is takes (run_baseline.py: run_squad.py --do_eval at a given threshold, plus
+the demo): no training flag on its command line, the model loaded and checked, the demo question asked."""
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..errors import UserError
+from ..train.modeling import load_qa_model, model_provenance, resolve_model
+from .arguments import check_model_fits
+
+# The flags only training reads: Hugging Face's TrainingArguments about the optimizer, schedule, steps, checkpoints
+# and the training log, and this project's own. Refused, not ignored: whoever passes one expects it to act.
+TRAINING_FLAGS = frozenset({
+    "do_train", "resume_from_checkpoint", "num_train_epochs", "max_steps", "learning_rate", "lr_scheduler_type",
+    "lr_scheduler_kwargs", "warmup_steps", "weight_decay", "adam_beta1", "adam_beta2",
+    "adam_epsilon", "max_grad_norm", "optim_args", "optim_target_modules", "label_smoothing_factor",
+    "gradient_checkpointing", "gradient_checkpointing_kwargs", "activation_checkpointing",
+    "activation_checkpointing_kwargs", "neftune_noise_alpha", "auto_find_batch_size",
+    "average_tokens_across_devices", "torch_empty_cache_steps", "save_strategy", "save_steps", "save_total_limit",
+    "save_only_model", "save_on_each_node", "enable_jit_checkpoint", "load_best_model_at_end",
+    "metric_for_best_model", "greater_is_better", "ignore_data_skip", "restore_callback_states_from_checkpoint",
+    "eval_strategy", "eval_steps", "eval_delay", "eval_on_start", "logging_strategy", "logging_steps",
+    "logging_first_step",
+    "freeze_word_embeddings", "freeze_layers", "head_learning_rate",  # ModelArguments
+    "max_train_samples", "max_train_unanswerable_fraction", "late_no_answer_share",  # DataArguments
+})
+# Training flags that scripts/finetune_full.sh hands both of its scripts (launch_common.sh's SPEED_ARGS, the
+# launch's batch and optimizer settings): taken, and unused, until the baseline gets only the evaluation ones.
+LAUNCH_FLAGS = frozenset({"per_device_train_batch_size", "gradient_accumulation_steps", "optim",
+                          "train_sampling_strategy"})
+
+
+class _InOrder(argparse.Namespace):
+    """A namespace that keeps the order its attributes were first set in: the order of the command line."""
+
+    def __init__(self):
+        super().__init__()
+        object.__setattr__(self, "given", [])
+
+    def __setattr__(self, name, value):
+        if name not in self.given:
+            self.given.append(name)
+        super().__setattr__(name, value)
+
+
+def flags_given(types, argv) -> list[str]:
+    """The fields of the dataclasses `types` that the command line `argv` itself sets, in its order, read as
+    HfArgumentParser reads them (--name=value, --name-with-dashes, a unique prefix, --no_name); for a single .json
+    file of flag values, its keys. Defaults are never compared: a flag given with its default value is given."""
+    argv = list(argv)
+    if len(argv) == 1 and argv[0].endswith(".json"):
+        with open(argv[0]) as f:
+            return list(json.load(f))
+    from transformers import HfArgumentParser
+    probe = HfArgumentParser(types)
+    for action in probe._actions:  # nothing is set but what argv sets
+        action.default, action.required = argparse.SUPPRESS, False
+    ns, _ = probe.parse_known_args(argv, namespace=_InOrder())
+    return ns.given
+
+
+def refuse_training_flags(types, argv, script: str):
+    """One error line naming the training flags `argv` gives a script that scores the model as it is."""
+    bad = [f"--{f}" for f in flags_given(types, argv) if f in TRAINING_FLAGS and f not in LAUNCH_FLAGS]
+    if bad:
+        raise UserError(f"{script} scores the model as it is, before any training: {', '.join(bad)} "
+                        f"{'is a training flag' if len(bad) == 1 else 'are training flags'}; run_squad.py trains "
+                        f"(--do_train); leave {'it' if len(bad) == 1 else 'them'} out here")
+
+
+def load_model(model_args, data_args, training_args, optional):
+    """(model path, tokenizer, QA model, its provenance): resolved, loaded (a new QA head initialised under
+    --seed) and checked against the windows' flags."""
+    model_path = resolve_model(model_args.model_name_or_path)
+    tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code,
+                                     model_args.attn_implementation, model_args.model_dtype)
+    check_model_fits(data_args, model, tokenizer)
+    model_info = optional("model provenance", model_provenance, model_path, model, tokenizer,
+                          default={"name_or_path": model_path})
+    return model_path, tokenizer, model, model_info
+
+
+def ask_demo(optional, logger, model, tokenizer, threshold: float = 0.0, **windows) -> dict | None:
+    """The demo question (bertkit.qa.inference.DEMO) at `threshold` with the window settings given
+    (max_seq_length, doc_stride, ...), logged to the script's `logger`; None where it failed (a warning of the run)."""
+    from .inference import demo, describe
+    d = optional("demo", demo, model, tokenizer, null_score_diff_threshold=threshold, **windows)
+    if d:
+        logger.info("demo %r: %s", d["question"], describe(d))
+    return d

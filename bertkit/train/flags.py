@@ -1,0 +1,25 @@
+"""The entry points' flags: Hugging Face's HfArgumentParser over their dataclasses, with a flag that the script
+does not take (a typo, another script's flag) as one error line instead of a ValueError traceback."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import UserError
+
+
+def parse_flags(types, argv=None):
+    """The dataclasses of `types` from argv (default sys.argv[1:]), or from one .json file of flag values."""
+    from transformers import HfArgumentParser
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = HfArgumentParser(types)
+    prog = Path(sys.argv[0]).name
+    if len(argv) == 1 and argv[0].endswith(".json"):
+        try:
+            return parser.parse_json_file(argv[0])
+        except ValueError as e:  # keys no dataclass has
+            raise UserError(f"{argv[0]}: {str(e).splitlines()[0]}; see {prog} --help") from None
+    *parsed, rest = parser.parse_args_into_dataclasses(args=argv, return_remaining_strings=True)
+    if rest:
+        raise UserError(f"{prog} does not take {' '.join(rest)}; see {prog} --help for its flags")
+    return tuple(parsed)

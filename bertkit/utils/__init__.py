@@ -1,0 +1,1 @@
+"""Utilities every layer may use: progress lines with rate and time left (stdlib only)."""
