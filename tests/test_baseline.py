@@ -46,10 +46,10 @@ def test_training_flags_are_found_as_the_parser_reads_them(flags, tmp_path):
 
 
 def test_the_evaluation_and_data_flags_pass(flags):
-    # what the scripts give it: squad_common.sh's COMMON (--train_file with DATASET=official) and the launch flags
-    # scripts/finetune_full.sh hands both scripts (bertkit.qa.evaluation.LAUNCH_FLAGS)
+    # what the scripts give it: squad_common.sh's COMMON (--train_file with DATASET=official) and launch_common.sh's
+    # SPEED_ARGS (scripts/finetune_full.sh; the training ones, TRAIN_SPEED_ARGS, go to run_squad.py only)
     refuse_training_flags(flags, ["--model_name_or_path", "m", "--train_file", "t.json", "--validation_file", "d.json",
                                   "--max_eval_samples", "10", "--per_device_eval_batch_size", "32", "--seed", "42",
                                   "--do_eval", "--null_score_diff_threshold", "-1", "--report_to", "none",
-                                  "--per_device_train_batch_size", "8", "--gradient_accumulation_steps", "2",
-                                  "--optim", "adamw_torch_fused", "--output_dir", "o"], "run_baseline.py")
+                                  "--precision", "bf16", "--dataloader_num_workers", "4", "--torch_compile", "false",
+                                  "--output_dir", "o"], "run_baseline.py")

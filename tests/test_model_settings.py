@@ -53,8 +53,7 @@ def runs(folders):
     ask = lambda name, *more: ["ask.py", "--model", folders[name], "--json", *more]  # noqa: E731
     review = lambda name, *more: ["classify.py", "--model", folders[name], "--text", "A fine film.", *more]  # noqa: E731
     cases = {"saved": ask("qa"), "flag": ask("qa", "--doc_stride", 16, "--max_seq_length", 96),
-             "plain": ask("qa_plain"), "not_json": ask("qa_not_json"), "other_task": ask("qa_other_task"),
-             "bad_type": ask("qa_bad_type"), "cls_saved": review("cls"), "cls_flag": review("cls", "--truncation",
+             "plain": ask("qa_plain"), "not_json": ask("qa_not_json"), "cls_saved": review("cls"), "cls_flag": review("cls", "--truncation",
                                                                                             "head_tail"),
              "cls_plain": review("cls_plain"), "cls_not_json": review("cls_not_json")}
 
@@ -101,12 +100,21 @@ def test_classify_takes_the_folders_settings_and_a_flag_wins(runs):
     assert json.loads(runs["cls_saved"].stdout)["label"] in ("positive", "negative")
 
 
-@pytest.mark.parametrize("case, words", [("not_json", "is not readable JSON"), ("other_task", "not 'squad_v2'"),
-                                         ("bad_type", "doc_stride is '32', not a whole number"),
-                                         ("cls_not_json", "is not readable JSON")])
+@pytest.mark.parametrize("case, words", [("not_json", "is not readable JSON"), ("cls_not_json", "is not readable JSON")])
 def test_a_broken_file_is_one_error_line(runs, case, words):
     p = runs[case]
     errors = [ln for ln in p.stderr.splitlines() if ln.startswith("error:")]
     assert p.returncode == 2 and "Traceback" not in p.stderr and len(errors) == 1, p.stderr[-3000:]
     assert "bertkit.json" in errors[0] and words in errors[0], errors[0]
     assert "Loading weights" not in p.stderr  # refused before the model loads
+
+
+@pytest.mark.parametrize("case, words", [("qa_other_task", "not 'squad_v2'"),
+                                         ("qa_bad_type", "doc_stride is '32', not a whole number")])
+def test_a_file_of_another_task_or_type_is_refused(folders, case, words):
+    """The same reading as ask.py's (the process path of a broken file: above), without a process per case."""
+    from bertkit.errors import UserError
+    from bertkit.qa.inference import qa_settings
+    with pytest.raises(UserError) as e:
+        qa_settings(folders[case], {})
+    assert "bertkit.json" in str(e.value) and words in str(e.value)

@@ -2,7 +2,7 @@
 the demo): no training flag on its command line, the model loaded and checked, the demo question asked."""
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import json
 
 from ..errors import UserError
@@ -13,6 +13,7 @@ from .arguments import check_model_fits
 # and the training log, and this project's own. Refused, not ignored: whoever passes one expects it to act.
 TRAINING_FLAGS = frozenset({
     "do_train", "resume_from_checkpoint", "num_train_epochs", "max_steps", "learning_rate", "lr_scheduler_type",
+    "per_device_train_batch_size", "gradient_accumulation_steps", "optim", "train_sampling_strategy",
     "lr_scheduler_kwargs", "warmup_steps", "weight_decay", "adam_beta1", "adam_beta2",
     "adam_epsilon", "max_grad_norm", "optim_args", "optim_target_modules", "label_smoothing_factor",
     "gradient_checkpointing", "gradient_checkpointing_kwargs", "activation_checkpointing",
@@ -25,25 +26,6 @@ TRAINING_FLAGS = frozenset({
     "freeze_word_embeddings", "freeze_layers", "head_learning_rate",  # ModelArguments
     "max_train_samples", "max_train_unanswerable_fraction", "late_no_answer_share",  # DataArguments
 })
-# Training flags that scripts/finetune_full.sh hands both of its scripts (launch_common.sh's SPEED_ARGS, the
-# launch's batch and optimizer settings): taken, and unused, until the baseline gets only the evaluation ones.
-LAUNCH_FLAGS = frozenset({"per_device_train_batch_size", "gradient_accumulation_steps", "optim",
-                          "train_sampling_strategy"})
-
-
-class _InOrder(argparse.Namespace):
-    """A namespace that keeps the order its attributes were first set in: the order of the command line."""
-
-    def __init__(self):
-        super().__init__()
-        object.__setattr__(self, "given", [])
-
-    def __setattr__(self, name, value):
-        if name not in self.given:
-            self.given.append(name)
-        super().__setattr__(name, value)
-
-
 def flags_given(types, argv) -> list[str]:
     """The fields of the dataclasses `types` that the command line `argv` itself sets, in its order, read as
     HfArgumentParser reads them (--name=value, --name-with-dashes, a unique prefix, --no_name); for a single .json
@@ -52,17 +34,25 @@ def flags_given(types, argv) -> list[str]:
     if len(argv) == 1 and argv[0].endswith(".json"):
         with open(argv[0]) as f:
             return list(json.load(f))
-    from transformers import HfArgumentParser
-    probe = HfArgumentParser(types)
-    for action in probe._actions:  # nothing is set but what argv sets
-        action.default, action.required = argparse.SUPPRESS, False
-    ns, _ = probe.parse_known_args(argv, namespace=_InOrder())
-    return ns.given
+    names = [f.name for t in types for f in dataclasses.fields(t)]
+    given = []
+    for word in argv:
+        if not word.startswith("--"):
+            continue  # a value
+        name = word[2:].split("=", 1)[0].replace("-", "_")
+        if name not in names and name.startswith("no_") and name[3:] in names:
+            name = name[3:]  # --no_x: a bool flag given as false
+        if name not in names:  # argparse takes a unique prefix
+            hits = [n for n in names if n.startswith(name)]
+            name = hits[0] if len(hits) == 1 else name
+        if name not in given:
+            given.append(name)
+    return given
 
 
 def refuse_training_flags(types, argv, script: str):
     """One error line naming the training flags `argv` gives a script that scores the model as it is."""
-    bad = [f"--{f}" for f in flags_given(types, argv) if f in TRAINING_FLAGS and f not in LAUNCH_FLAGS]
+    bad = [f"--{f}" for f in flags_given(types, argv) if f in TRAINING_FLAGS]
     if bad:
         raise UserError(f"{script} scores the model as it is, before any training: {', '.join(bad)} "
                         f"{'is a training flag' if len(bad) == 1 else 'are training flags'}; run_squad.py trains "
