@@ -10,12 +10,10 @@ import sys
 
 from bertkit.data.files import read_text
 from bertkit.errors import UserError, exit_on_user_error
-from bertkit.classify.arguments import DataArguments
+from bertkit.classify.arguments import TRUNCATIONS, DataArguments
 from bertkit.classify.encode import classify_text
 from bertkit.train.model_settings import CLASSIFY_KEYS, dataclass_defaults, describe_settings, resolve_settings
 from bertkit.train.modeling import check_length, load_classifier, resolve_model
-
-TRUNCATIONS = ("head", "head_tail")
 
 
 def main():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+TRUNCATIONS = ("head", "head_tail")  # bertkit/classify/encode.py's two ways to fit a long review
+
 
 @dataclass
 class DataArguments:

@@ -9,8 +9,9 @@ import torch
 from ..train.model_settings import QA_KEYS, dataclass_defaults, resolve_settings
 from .features import prepare_eval_features
 from .postprocess import postprocess_qa
-
 from .tutorial import DEMO
+
+
 def qa_settings(model_path, given: dict) -> dict:
     """{key: {"value", "source"}} for max_seq_length, doc_stride, max_query_length, n_best_size, max_answer_length:
     the flag in `given` (None: not given), else the model folder's bertkit.json, else run_squad.py's default."""

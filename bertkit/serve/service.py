@@ -145,11 +145,11 @@ class Served:
             check_length(self.max_seq_length, self.model)
             check_room(self, self.tok.num_special_tokens_to_add(pair=True))
         else:
-            from ..classify.arguments import DataArguments
+            from ..classify.arguments import TRUNCATIONS, DataArguments
             self.settings = resolve_settings(self.model_dir, "text-classification", given,
                                              dataclass_defaults(DataArguments, CLASSIFY_KEYS))
             self.max_seq_length, self.truncation = (self.settings[k]["value"] for k in CLASSIFY_KEYS)
-            if self.truncation not in ("head", "head_tail"):
+            if self.truncation not in TRUNCATIONS:
                 raise UserError(f"truncation {self.truncation!r} (from {self.settings['truncation']['source']}): "
                                 "give head or head_tail")
             self.tok, self.model = load_classifier(self.model_dir, seed=0)
