@@ -21,7 +21,8 @@ from bertkit.qa.trainer import QuestionAnsweringTrainer
 from bertkit.train.flags import parse_flags
 from bertkit.train.model_settings import QA_KEYS
 from bertkit.train.modeling import ModelArguments, quiet_tokenizer_fork_warning
-from bertkit.utils.progress import install, run_banner_for
+from bertkit.utils.banner import run_banner_for
+from bertkit.utils.progress import install
 from bertkit.results.record import OptionalSteps, provenance, relpath, write_essentials, write_json_atomic
 from bertkit.train.runtime import collator, resolve_runtime, runtime_record
 from bertkit.qa.scoring import squad_v2_metrics

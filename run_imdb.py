@@ -29,7 +29,8 @@ from bertkit.train.flags import parse_flags
 from bertkit.train.model_settings import CLASSIFY_KEYS, write_model_settings
 from bertkit.train.modeling import (ModelArguments, check_length, load_classifier, model_provenance,
                                     quiet_tokenizer_fork_warning, resolve_model)
-from bertkit.utils.progress import ProgressCallback, install, run_banner_for
+from bertkit.utils.banner import run_banner_for
+from bertkit.utils.progress import ProgressCallback, install
 from bertkit.results.record import REPO, OptionalSteps, provenance, relpath, write_essentials
 from bertkit.train.runtime import (collator, interrupt_callback, resolve_runtime, resume_point, runtime_record,
                                    tokens_per_second)

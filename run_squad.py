@@ -29,13 +29,14 @@ from bertkit.report.model_card import finish_run
 from bertkit.qa.evaluation import ask_demo, load_model
 from bertkit.train.modeling import ModelArguments, quiet_tokenizer_fork_warning, resolve_model
 from bertkit.train.optim import freeze, head_rate_optimizer
-from bertkit.utils.progress import install, run_banner_for
+from bertkit.utils.banner import run_banner_for
+from bertkit.utils.progress import install
 from bertkit.results.record import OptionalSteps, provenance, relpath, write_essentials, write_json_atomic
 from bertkit.qa.trainer import QuestionAnsweringTrainer
 from bertkit.train.flags import parse_flags
 from bertkit.train.model_settings import QA_KEYS, write_model_settings
 from bertkit.train.runtime import (collator, interrupt_callback, resolve_runtime, resume_point, runtime_record,
-                                   tokens_per_second)
+                                   step_clock, tokens_per_second)
 
 log = logging.getLogger("run_squad")
 
@@ -84,7 +85,7 @@ def build_trainer(model_args, data_args, training_args, model, tokenizer, train_
         model=model, args=training_args, data_collator=collator(tokenizer, model_args, training_args),
         processing_class=tokenizer, train_dataset=train_feats, eval_dataset=eval_feats, eval_examples=eval_examples,
         data_args=data_args, eval_threshold=given, sort_eval_by_length=data_args.sort_eval_by_length,
-        callbacks=[interrupt_callback()])
+        callbacks=[interrupt_callback(), step_clock()])
     if model_args.head_learning_rate is not None and training_args.do_train:
         trainer.optimizer = head_rate_optimizer(trainer, model_args.head_learning_rate)
     return trainer
@@ -106,7 +107,9 @@ def train(trainer, training_args, data_args, train_feats, resume, timing, option
         (Path(training_args.output_dir) / "training_args.bin").unlink(missing_ok=True)
     timing["train_tokens_per_second"] = optional("tokens/s", tokens_per_second, tr.metrics, train_feats)
     history = trainer.state.log_history
-    return {"loss_log": [{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h],
+    clock = next((c.seconds for c in trainer.callback_handler.callbacks if hasattr(c, "seconds")), {})
+    return {"loss_log": [{"step": h["step"], "loss": h["loss"], "seconds": clock.get(h["step"])}
+                         for h in history if "loss" in h],
             # --eval_strategy steps|epoch: the eval questions' scores during training (threshold: eval_threshold)
             "eval_log": [{"step": h["step"], "exact": h["eval_exact"], "f1": h["eval_f1"]} for h in history
                          if "eval_f1" in h]}
@@ -133,12 +136,9 @@ def calibrate_and_evaluate(trainer, progress, questions, eval_examples, eval_fea
     return threshold, metrics
 
 
-def main():
-    quiet_tokenizer_fork_warning()
-    model_args, data_args, training_args = parse_args()
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
-    optional = OptionalSteps(log)
-    prov = provenance(optional)  # at the start: the code and command that this run used
+def setup(model_args, data_args, training_args, optional):
+    """Everything before training: checks, data, model, features, the Trainer (benchmarks/train_profile.py builds
+    the job's Trainer here too). Returns the run's parts by name."""
     check_flags(training_args)
     training_args = resolve_runtime(model_args, training_args)
     A.check_outputs(data_args, training_args, training_args.do_eval)
@@ -164,17 +164,31 @@ def main():
                         "with the same data flags and seed")
     trainer = build_trainer(model_args, data_args, training_args, model, tokenizer, train_feats, eval_examples,
                             eval_feats, threshold)
+    return dict(training_args=training_args, resume=resume, baseline=baseline, threshold=threshold,
+                questions=questions, tokenizer=tokenizer, model_info=model_info, train_feats=train_feats,
+                eval_examples=eval_examples, eval_feats=eval_feats, data_prov=data_prov, t_pre=t_pre, trainer=trainer)
+
+
+def main():
+    quiet_tokenizer_fork_warning()
+    model_args, data_args, training_args = parse_args()
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    optional = OptionalSteps(log)
+    prov = provenance(optional)  # at the start: the code and command that this run used
+    r = setup(model_args, data_args, training_args, optional)
+    training_args, trainer, threshold, baseline = r["training_args"], r["trainer"], r["threshold"], r["baseline"]
+    train_feats, eval_examples, eval_feats, data_prov = r["train_feats"], r["eval_examples"], r["eval_feats"], r["data_prov"]
     progress = install(trainer)  # rate and time left for training and each prediction, in a terminal or a log
-    timing = {"preprocess_seconds": round(t_pre, 2)}
-    logs = train(trainer, training_args, data_args, train_feats, resume, timing, optional) \
+    timing = {"preprocess_seconds": round(r["t_pre"], 2)}
+    logs = train(trainer, training_args, data_args, train_feats, r["resume"], timing, optional) \
         if training_args.do_train else {"loss_log": None}
-    threshold, metrics = calibrate_and_evaluate(trainer, progress, questions, eval_examples, eval_feats, data_args,
-                                                training_args, threshold, timing)
+    threshold, metrics = calibrate_and_evaluate(trainer, progress, r["questions"], eval_examples, eval_feats,
+                                                data_args, training_args, threshold, timing)
     if not trainer.is_world_process_zero():
         return
     result = {"task": "squad_v2", "kind": "fine-tuned" if training_args.do_train else "evaluated",
               "protocol": data_prov["protocol"], "protocol_note": data_prov.get("protocol_note"),
-              "command": prov.pop("command"), "model": model_info,
+              "command": prov.pop("command"), "model": r["model_info"],
               "data": S.data_record(data_prov, data_args),
               "hyperparameters": S.hyperparameters(data_args, training_args, model_args),
               "null_threshold": threshold, "metrics": metrics, "baseline_metrics": baseline["metrics"] if baseline else None,
@@ -182,7 +196,7 @@ def main():
               if trainer.state.best_model_checkpoint else None,
               "output_dir": relpath(training_args.output_dir), "timing": timing, **logs,
               **prov}
-    finish(result, model_args, data_args, training_args, trainer, tokenizer, baseline, optional)
+    finish(result, model_args, data_args, training_args, trainer, r["tokenizer"], baseline, optional)
 
 
 def finish(result, model_args, data_args, training_args, trainer, tokenizer, baseline, optional):

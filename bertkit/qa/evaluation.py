@@ -64,7 +64,8 @@ def load_model(model_args, data_args, training_args, optional):
     --seed) and checked against the windows' flags."""
     model_path = resolve_model(model_args.model_name_or_path)
     tokenizer, model = load_qa_model(model_path, training_args.seed, model_args.trust_remote_code,
-                                     model_args.attn_implementation, model_args.model_dtype)
+                                     model_args.attn_implementation, model_args.model_dtype,
+                                     model_args.attention_dropout)
     check_model_fits(data_args, model, tokenizer)
     model_info = optional("model provenance", model_provenance, model_path, model, tokenizer,
                           default={"name_or_path": model_path})

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserError
+from ..utils.tokenizers_env import quiet_tokenizer_fork_warning  # noqa: F401 (the entry points import it here)
+from .dropout import attention_dropout_override
 
 log = logging.getLogger(__name__)
 DEFAULT_MODEL = "bert-base-uncased"
@@ -237,13 +238,14 @@ def _tokenizer(name_or_path: str, trust_remote_code: bool):
 
 
 def load_qa_model(name_or_path: str, seed: int, trust_remote_code: bool = False, attn_implementation: str | None = None,
-                  model_dtype: str = "float32"):
+                  model_dtype: str = "float32", attention_dropout: float | None = None):
     """Tokenizer + QA model from safetensors in `model_dtype` (fp32 by default, whatever the checkpoint's
-    dtype); the new QA head (if any) is initialised under `seed`."""
+    dtype); the new QA head (if any) is initialised under `seed`; attention_dropout: see ModelArguments."""
     from transformers import AutoModelForQuestionAnswering, set_seed
     tok = _tokenizer(name_or_path, trust_remote_code)
     set_seed(seed)  # the untrained head is part of the baseline: make it reproducible
-    model = _load_model(AutoModelForQuestionAnswering, name_or_path, attn_implementation, model_dtype, trust_remote_code)
+    model = _load_model(AutoModelForQuestionAnswering, name_or_path, attn_implementation, model_dtype, trust_remote_code,
+                        **attention_dropout_override(name_or_path, attention_dropout, trust_remote_code))
     return fit_tokenizer(tok, model, name_or_path), model
 
 
@@ -289,13 +291,10 @@ class ModelArguments:
     head_learning_rate: float | None = field(default=None, metadata={
         "help": "A learning rate of its own for the new task head (default: --learning_rate); the schedule "
                 "scales both alike."})
+    attention_dropout: float | None = field(default=None, metadata={
+        "help": "Dropout on attention weights in training (default: the config's). 0 skips a random mask per attention "
+                "matrix, a large cost of a CPU step (benchmarks/train_profile.py); it changes the recipe."})
     pad_to_multiple_of: int | None = field(default=None, metadata={
         "help": "Round each batch's padded length up to this (default: 8 in bf16/fp16 on a GPU, for tensor "
                 "cores; else no rounding). 1 turns it off."})
 
-
-def quiet_tokenizer_fork_warning():
-    """Tokenizers' own threads off unless TOKENIZERS_PARALLELISM says otherwise: an entry point forks after it
-    has tokenised (datasets.map under --preprocessing_num_workers, DataLoader workers), and the library would warn
-    in every child and turn them off there anyway. Called first thing in the entry points' main(), not at import."""
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -56,6 +56,23 @@ def cpu_native_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+COMPILE_FALLBACK = {}  # why --torch_compile was turned off on this machine, if it was (runtime_record reports it)
+
+
+def compile_problem() -> str | None:
+    """Why torch.compile cannot run on this CPU, or None: a tiny function is compiled and run. Inductor builds C++
+    kernels on a CPU, so it needs a C++ compiler, Python's headers and, on macOS, OpenMP; a machine without them
+    would otherwise fail at the first training step, after minutes of preprocessing."""
+    import torch
+    try:
+        torch.compile(lambda x: torch.nn.functional.gelu(x) * 2 + 1)(torch.randn(8, 8))
+        return None
+    except Exception as e:  # any failure of the toolchain: train eagerly rather than not at all
+        torch.compiler.reset()
+        first = next((ln for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
+        return f"{type(e).__name__}: {first[:200]}"
+
+
 def resolve_runtime(model_args, training_args):
     """Fill the 'auto' knobs for this machine; an explicit flag always wins. Returns new TrainingArguments.
 
@@ -90,6 +107,15 @@ def resolve_runtime(model_args, training_args):
     if not cuda and model_args.device != "mps" and (flags.get("fp16") or training_args.fp16):
         raise UserError("--precision fp16 (or --fp16) needs a CUDA GPU; on a CPU use --precision bf16 or fp32 "
                         "(PRECISION=... in the scripts)")
+    if training_args.torch_compile and not cuda and (training_args.do_train or training_args.do_eval):
+        problem = compile_problem()
+        if problem:
+            COMPILE_FALLBACK["reason"] = problem
+            log.warning("--torch_compile: torch.compile does not work on this machine (%s); training without it "
+                        "(slower, same results). Install a C++ compiler (Linux: g++ and python3-dev; macOS: xcode-select "
+                        "--install and brew install libomp), or pass --torch_compile false (TORCH_COMPILE=0)", problem)
+            flags.update(torch_compile=False, torch_compile_backend=None, torch_compile_mode=None)  # all three: a
+            # backend or mode left set turns torch_compile back on when TrainingArguments re-initialises
     args = dataclasses.replace(training_args, **flags) if flags else training_args
     if not (args.bf16 or args.fp16) or args.use_cpu:
         # fp32 as decided above, whatever an accelerate config says; on a CPU, bf16 is autocast by BertkitTrainer
@@ -199,6 +225,9 @@ def runtime_record(model_args, training_args, model=None) -> dict:
            "pad_to_multiple_of": pad_multiple(model_args, a), "train_sampling_strategy": a.train_sampling_strategy,
            "dataloader_num_workers": a.dataloader_num_workers, "dataloader_pin_memory": a.dataloader_pin_memory,
            "torch_compile": a.torch_compile, "torch_compile_mode": a.torch_compile_mode,
+           "torch_compile_fallback": COMPILE_FALLBACK.get("reason"),
+           "attention_dropout": next((getattr(model.config, k) for k in ("attention_probs_dropout_prob", "attention_dropout")
+                                      if hasattr(getattr(model, "config", None), k)), None),
            "ddp_find_unused_parameters": a.ddp_find_unused_parameters,
            "world_size": a.world_size, "distributed_type": str(a.distributed_state.distributed_type).split(".")[-1],
            "per_device_train_batch_size": a.per_device_train_batch_size,
@@ -209,6 +238,26 @@ def runtime_record(model_args, training_args, model=None) -> dict:
         rec["launch"] = os.environ["BERTKIT_LAUNCH"]
     return rec
 
+
+
+def step_clock():
+    """A TrainerCallback: the seconds since training began at each logged step (`seconds[step]`), so the loss log
+    says how fast the run went at each point (the steady rate after a compile, a slowdown) and not only on average."""
+    import time
+    from transformers import TrainerCallback
+
+    class StepClock(TrainerCallback):
+        def __init__(self):
+            self.t0, self.seconds = None, {}
+
+        def on_train_begin(self, args, state, control, **kw):
+            self.t0 = time.perf_counter()
+
+        def on_log(self, args, state, control, logs=None, **kw):
+            if self.t0 is not None and logs and "loss" in logs:
+                self.seconds[state.global_step] = round(time.perf_counter() - self.t0, 2)
+
+    return StepClock()
 
 
 def interrupt_callback():

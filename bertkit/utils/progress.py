@@ -70,10 +70,14 @@ class Progress:
         """Count the rate from `done` now: work before it took a time we do not know (see on_prediction_step)."""
         self._base = (done, self.clock())
 
-    def line(self) -> str:
+    def rate(self) -> float:
+        """Units per second since the rate's base (rate_from), 0.0 before any time has passed."""
         now = self.clock()
-        elapsed = now - self.t0
-        rate = (self.done - self._base[0]) / (now - self._base[1]) if now > self._base[1] else 0.0
+        return (self.done - self._base[0]) / (now - self._base[1]) if now > self._base[1] else 0.0
+
+    def line(self) -> str:
+        elapsed = self.clock() - self.t0
+        rate = self.rate()
         if self.total:
             parts = [f"{self.label} {100 * self.done / self.total:3.0f}% {self.done}/{self.total} {self.unit}"]
         else:
@@ -121,6 +125,17 @@ class Progress:
         elif self.total is None or self._last_tenth < 10:
             self._write(in_place=False)
 
+    def note(self, text: str):
+        """One whole line now, whatever the rules (a terminal's in-place line is ended first)."""
+        global _open_line
+        if not self.enabled:
+            return
+        if _open_line is not None:
+            self.stream.write("\n")
+            _open_line = None
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
     def _write(self, in_place: bool):
         global _open_line
         if not self.enabled:  # e.g. not the main process: every process counts, one prints
@@ -156,50 +171,6 @@ def progress(iterable, total: int | None = None, label: str = "", unit: str = "i
         bar.close()
 
 
-def run_banner(model: str, data: str, device: str, precision: str, stream=None, **more) -> str:
-    """One short block saying what the run uses, printed before the work starts; returns the text."""
-    rows = {"model": model, "data": data, "device": device, "precision": precision, **more}
-    width = max(len(k) for k in rows)
-    text = "\n".join(["== run " + "=" * 60, *(f"{k:<{width}}  {v}" for k, v in rows.items()), "=" * 67])
-    s = stream or sys.stdout
-    s.write(text + "\n")
-    s.flush()
-    return text
-
-
-def run_banner_for(training_args, model_info: dict, model_path, data: str, **more) -> str | None:
-    """run_banner from what every run script has (its model's provenance, its resolved TrainingArguments);
-    one process per machine prints it, the others return None."""
-    if training_args.local_process_index != 0:
-        return None
-    a = training_args
-    n = model_info.get("n_parameters")
-    device, precision = device_and_precision(a)
-    length = f"{a.max_steps} steps" if (getattr(a, "max_steps", 0) or 0) > 0 else f"{a.num_train_epochs:g} epochs"
-    recipe = (f"{length}, batch {a.per_device_train_batch_size} x {a.gradient_accumulation_steps} "
-              f"accumulation x {a.world_size} processes, lr {a.learning_rate:g}") if a.do_train else "no training"
-    return run_banner(model=str(model_info.get("package") or model_path) + (f" ({n / 1e6:.1f}M parameters)" if n else ""),
-                      data=data, device=device, precision=precision, recipe=recipe, **more)
-
-
-def device_and_precision(training_args) -> tuple[str, str]:
-    """What a resolved TrainingArguments will run on, in words (for run_banner)."""
-    import torch
-    a = training_args
-    dev = a.device
-    procs = f" x {a.world_size} processes" if a.world_size > 1 else ""
-    if dev.type == "cuda":
-        device = f"{torch.cuda.get_device_name(dev)} (cuda){procs}"
-    else:
-        device = f"{dev.type} ({torch.get_num_threads()} threads){procs}"
-    precision = "bf16 autocast, fp32 weights" if a.bf16 else "fp16 autocast, fp32 weights" if a.fp16 else "fp32"
-    if a.tf32:
-        precision += ", TF32 matmuls"
-    if dev.type != "cuda" and (a.bf16 or a.fp16):
-        precision += " (training; predictions in fp32)"
-    return device, precision
-
-
 def install(trainer, callback: ProgressCallback | None = None) -> ProgressCallback:
     """Give a built Trainer these progress lines (same output with or without --disable_tqdm): transformers'
     tqdm bars, which write \\r-updates into log files, make way for its plain log printer plus ours."""
@@ -224,9 +195,15 @@ def _trainer_callback_base():
 class ProgressCallback(_trainer_callback_base()):
     """Trainer callback: training steps (with the last logged loss) and prediction batches.
 
+    Training's rate counts from step WARM_STEPS on (the first steps choose kernels, compile, and take the
+    longest batch), and after ESTIMATE_STEPS more one line says the rate measured on this machine and when
+    training will end: the job's time estimate, measured rather than looked up.
+
     `predict_label` names the next prediction ("baseline test", "validation", ...); the default is "eval"
     inside training and "predict" outside. Only the main process prints.
     """
+
+    WARM_STEPS, ESTIMATE_STEPS = 5, 20
 
     def __init__(self, predict_label: str | None = None, stream=None, tty: bool | None = None, clock=time.monotonic):
         self.predict_label, self.stream, self.tty, self.clock = predict_label, stream, tty, clock
@@ -245,8 +222,24 @@ class ProgressCallback(_trainer_callback_base()):
             self.loss = logs["loss"]
 
     def on_step_end(self, args, state, control, **kwargs):
-        if self.train_bar is not None:
-            self.train_bar.update(state.global_step, f"loss {self.loss:.3g}" if self.loss is not None else "")
+        bar = self.train_bar
+        if bar is None:
+            return
+        bar.update(state.global_step, f"loss {self.loss:.3g}" if self.loss is not None else "")
+        done = state.global_step - bar.start
+        if done == self.WARM_STEPS:
+            bar.rate_from(state.global_step)
+        elif done == self.WARM_STEPS + self.ESTIMATE_STEPS and bar.total and state.global_step < bar.total:
+            rate, now = bar.rate(), self.clock()
+            if rate <= 0:
+                return
+            per_step = getattr(args, "per_device_train_batch_size", 0) * getattr(args, "gradient_accumulation_steps", 1) \
+                * getattr(args, "world_size", 1)
+            windows = f" ({fmt_rate(rate * per_step)} windows/s)" if per_step else ""
+            left = (bar.total - state.global_step) / rate
+            bar.note(f"train: {fmt_rate(rate)} steps/s{windows} measured over steps "
+                     f"{state.global_step - self.ESTIMATE_STEPS + 1}-{state.global_step} on this machine: training "
+                     f"ends in about {fmt_duration(left)} (about {fmt_duration(now - bar.t0 + left)} in all)")
 
     def on_train_end(self, args, state, control, **kwargs):
         if self.train_bar is not None:
