@@ -93,4 +93,5 @@ def test_sigkill_then_resume_gives_the_uninterrupted_metrics(tmp_path, tiny_mode
     r = json.loads(Path(f"{out}.json").read_text())
     assert r["timing"]["resumed_from_checkpoint"] != str(partial)
     assert r["metrics"] == pytest.approx(uninterrupted["metrics"], abs=1e-9)
-    assert r["loss_log"][-1] == pytest.approx(uninterrupted["loss_log"][-1])
+    same = lambda e: {"step": e["step"], "loss": e["loss"]}  # noqa: E731 (not its seconds: a clock, per run)
+    assert same(r["loss_log"][-1]) == pytest.approx(same(uninterrupted["loss_log"][-1]))
