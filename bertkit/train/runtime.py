@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from .device import device_flags, mps_available
+from .dropout import ATTENTION_DROPOUT_KEYS
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +227,7 @@ def runtime_record(model_args, training_args, model=None) -> dict:
            "dataloader_num_workers": a.dataloader_num_workers, "dataloader_pin_memory": a.dataloader_pin_memory,
            "torch_compile": a.torch_compile, "torch_compile_mode": a.torch_compile_mode,
            "torch_compile_fallback": COMPILE_FALLBACK.get("reason"),
-           "attention_dropout": next((getattr(model.config, k) for k in ("attention_probs_dropout_prob", "attention_dropout")
+           "attention_dropout": next((getattr(model.config, k) for k in ATTENTION_DROPOUT_KEYS
                                       if hasattr(getattr(model, "config", None), k)), None),
            "ddp_find_unused_parameters": a.ddp_find_unused_parameters,
            "world_size": a.world_size, "distributed_type": str(a.distributed_state.distributed_type).split(".")[-1],
