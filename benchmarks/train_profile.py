@@ -133,7 +133,7 @@ def parse_args(argv):
     p.add_argument("--output", default=None, help="results JSON (default results/benchmarks/train_profile_<time>.json)")
     a = p.parse_args(ours)
     if not a.peak_only and not job:
-        p.error("give the job's run_squad.py training flags after -- (see the command in --help)")
+        p.error("give the job's run_squad.py training flags after -- (see --help)")
     if min(a.warmup, a.profile_steps) < 0 or a.steps < 2:
         p.error("--warmup and --profile_steps must be >= 0, --steps >= 2")
     return a, job
