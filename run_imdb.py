@@ -25,6 +25,7 @@ from bertkit.classify.data import load_splits, tokenize, write_predictions
 from bertkit.classify.scoring import ID2LABEL, classification_metrics
 from bertkit.errors import UserError, exit_on_user_error
 from bertkit.report.model_card import finish_run
+from bertkit.train.attention import switch_attention
 from bertkit.train.flags import parse_flags
 from bertkit.train.model_settings import CLASSIFY_KEYS, write_model_settings
 from bertkit.train.modeling import (ModelArguments, check_length, load_classifier, model_provenance,
@@ -87,10 +88,13 @@ def check_outputs(data_args, training_args) -> Path:
     return results
 
 
-def train(trainer, training_args, data_args, train_ds, resume, timing, optional):
-    """Train and save the model with its settings (classify.py reads them)."""
+def train(trainer, training_args, data_args, train_ds, resume, timing, optional, train_kernel=None):
+    """Train and save the model with its settings (classify.py reads them). Training runs the attention kernel
+    `train_kernel` (--train_attn_implementation) where given; predictions and the saved model, the model's own."""
     t0 = time.perf_counter()
+    own = switch_attention(trainer.model, train_kernel)
     tr = trainer.train(resume_from_checkpoint=resume)
+    switch_attention(trainer.model, own)
     timing.update(train_seconds=round(time.perf_counter() - t0, 2),
                   train_samples_per_second=tr.metrics.get("train_samples_per_second"), train_loss=tr.metrics.get("train_loss"))
     trainer.save_model()
@@ -100,7 +104,7 @@ def train(trainer, training_args, data_args, train_ds, resume, timing, optional)
     timing["train_tokens_per_second"] = optional("tokens/s", tokens_per_second, tr.metrics, train_ds)
 
 
-def run(trainer, progress, enc, training_args, data_args, resume, timing, optional) -> dict:
+def run(trainer, progress, enc, training_args, data_args, resume, timing, optional, train_kernel=None) -> dict:
     """Baseline test accuracy, training, validation and test accuracy: the record's metrics."""
     result = {"baseline_metrics": None, "validation_metrics": None, "metrics": None}
     if training_args.do_predict:  # the same test reviews, before any training (fp32 on a CPU: BertkitTrainer)
@@ -109,7 +113,7 @@ def run(trainer, progress, enc, training_args, data_args, resume, timing, option
         timing["baseline_seconds"] = round(time.perf_counter() - t0, 2)
         log.info("baseline test accuracy %.4f", result["baseline_metrics"]["accuracy"])
     if training_args.do_train:
-        train(trainer, training_args, data_args, enc["train"], resume, timing, optional)
+        train(trainer, training_args, data_args, enc["train"], resume, timing, optional, train_kernel)
     if training_args.do_eval:
         result["validation_metrics"], _ = predict(trainer, enc["validation"], progress, "validation")
         log.info("validation accuracy %.4f", result["validation_metrics"]["accuracy"])
@@ -139,7 +143,7 @@ def main():
     t_read = time.perf_counter() - t0
     model_path = resolve_model(model_args.model_name_or_path)
     tok, model = load_classifier(model_path, training_args.seed, 2, ID2LABEL, model_args.trust_remote_code,
-                                 model_args.attn_implementation, model_args.model_dtype)
+                                 model_args.attn_implementation, model_args.model_dtype, model_args.attention_dropout)
     check_length(data_args.max_seq_length, model)
     model_info = optional("model provenance", model_provenance, model_path, model, tok, default={"name_or_path": model_path})
     optional("banner", banner, model_info, model_path, data_args, data_prov, training_args)
@@ -156,7 +160,8 @@ def main():
                              eval_dataset=enc["validation"].remove_columns(["text", "id"]), compute_metrics=accuracy,
                              callbacks=[interrupt_callback()])
     progress = install(trainer)  # training / prediction progress with rate and time left, terminal or log
-    result = run(trainer, progress, enc, training_args, data_args, resume, timing, optional)
+    result = run(trainer, progress, enc, training_args, data_args, resume, timing, optional,
+                 model_args.train_attn_implementation)
     if trainer.is_world_process_zero():
         record(result, results, prov, model_info, data_prov, model_args, data_args, training_args, trainer, timing,
                optional)

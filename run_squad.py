@@ -33,6 +33,7 @@ from bertkit.utils.banner import run_banner_for
 from bertkit.utils.progress import install
 from bertkit.results.record import OptionalSteps, provenance, relpath, write_essentials, write_json_atomic
 from bertkit.qa.trainer import QuestionAnsweringTrainer
+from bertkit.train.attention import switch_attention
 from bertkit.train.flags import parse_flags
 from bertkit.train.model_settings import QA_KEYS, write_model_settings
 from bertkit.train.runtime import (collator, interrupt_callback, resolve_runtime, resume_point, runtime_record,
@@ -91,12 +92,14 @@ def build_trainer(model_args, data_args, training_args, model, tokenizer, train_
     return trainer
 
 
-def train(trainer, training_args, data_args, train_feats, resume, timing, optional):
+def train(trainer, training_args, data_args, train_feats, resume, timing, optional, prediction_kernel=None):
     """Train, save the model and its settings; returns the loss and eval logs. The saved model (the best
-    checkpoint's under --load_best_model_at_end) is what ask.py loads."""
+    checkpoint's under --load_best_model_at_end) is what ask.py loads; it predicts with `prediction_kernel` where
+    training ran another attention kernel (--train_attn_implementation)."""
     t0 = time.perf_counter()
     timing["resumed_from_checkpoint"] = resume
     tr = trainer.train(resume_from_checkpoint=resume)
+    switch_attention(trainer.model, prediction_kernel)
     timing["train_seconds"] = round(time.perf_counter() - t0, 2)
     timing["train_samples_per_second"] = tr.metrics.get("train_samples_per_second")
     timing["train_loss"] = tr.metrics.get("train_loss")
@@ -152,6 +155,7 @@ def setup(model_args, data_args, training_args, optional):
                         "--dataset_name or --protocol dev-split), or a model folder with a saved qa_threshold.json; "
                         "or pass a number")
     model_path, tokenizer, model, model_info = load_model(model_args, data_args, training_args, optional)
+    prediction_kernel = switch_attention(model, model_args.train_attn_implementation) if training_args.do_train else None
     optional("banner", run_banner_for, training_args, model_info, model_path, S.describe_data(questions, data_args),
              threshold=str(data_args.null_score_diff_threshold))
     train_feats, eval_examples, eval_feats, data_prov, t_pre = S.load_features(data_args, tokenizer, training_args,
@@ -166,7 +170,8 @@ def setup(model_args, data_args, training_args, optional):
                             eval_feats, threshold)
     return dict(training_args=training_args, resume=resume, baseline=baseline, threshold=threshold,
                 questions=questions, tokenizer=tokenizer, model_info=model_info, train_feats=train_feats,
-                eval_examples=eval_examples, eval_feats=eval_feats, data_prov=data_prov, t_pre=t_pre, trainer=trainer)
+                eval_examples=eval_examples, eval_feats=eval_feats, data_prov=data_prov, t_pre=t_pre, trainer=trainer,
+                prediction_kernel=prediction_kernel)
 
 
 def main():
@@ -180,7 +185,7 @@ def main():
     train_feats, eval_examples, eval_feats, data_prov = r["train_feats"], r["eval_examples"], r["eval_feats"], r["data_prov"]
     progress = install(trainer)  # rate and time left for training and each prediction, in a terminal or a log
     timing = {"preprocess_seconds": round(r["t_pre"], 2)}
-    logs = train(trainer, training_args, data_args, train_feats, r["resume"], timing, optional) \
+    logs = train(trainer, training_args, data_args, train_feats, r["resume"], timing, optional, r["prediction_kernel"]) \
         if training_args.do_train else {"loss_log": None}
     threshold, metrics = calibrate_and_evaluate(trainer, progress, r["questions"], eval_examples, eval_feats,
                                                 data_args, training_args, threshold, timing)

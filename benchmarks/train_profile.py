@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
+import os
 import sys
 import time
 from pathlib import Path
@@ -191,7 +192,25 @@ def run_job(a, job: list[str]) -> dict:
             "real_tokens_per_second": round(real / seconds, 1), "padding_fraction": round(1 - real / padded, 4),
             "mean_real_length": round(real / (a.steps * training_args.per_device_train_batch_size), 1),
             "achieved_flops": round(flops / seconds), "profile": table or None,
-            "profile_steps": a.profile_steps}
+            "profile_steps": a.profile_steps, "threads": threads_and_allocator(),
+            # levers that leave the arithmetic alone (compile, threads, the optimizer's kernel) must leave this alone
+            "loss_log": [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]}
+
+
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_PROC_BIND", "OMP_PLACES", "GOMP_CPU_AFFINITY",
+               "KMP_AFFINITY", "KMP_BLOCKTIME", "LD_PRELOAD", "MALLOC_CONF")
+
+
+def threads_and_allocator() -> dict:
+    """The thread and allocator settings this run had: the environment variables that set them, torch's threads,
+    and which malloc is loaded (jemalloc/tcmalloc only through LD_PRELOAD) or could be (found on this OS)."""
+    import ctypes.util
+    import torch
+    maps = Path("/proc/self/maps").read_text() if Path("/proc/self/maps").exists() else ""
+    loaded = next((n for n in ("jemalloc", "tcmalloc") if f"lib{n}" in maps), "the C library's malloc")
+    return {"env": {v: os.environ[v] for v in THREAD_VARS if v in os.environ},
+            "torch_threads": torch.get_num_threads(), "torch_interop_threads": torch.get_num_interop_threads(),
+            "malloc": loaded, "found_on_this_os": [n for n in ("jemalloc", "tcmalloc") if ctypes.util.find_library(n)]}
 
 
 def main(argv=None):

@@ -23,7 +23,8 @@ TRAINING_FLAGS = frozenset({
     "metric_for_best_model", "greater_is_better", "ignore_data_skip", "restore_callback_states_from_checkpoint",
     "eval_strategy", "eval_steps", "eval_delay", "eval_on_start", "logging_strategy", "logging_steps",
     "logging_first_step",
-    "freeze_word_embeddings", "freeze_layers", "head_learning_rate",  # ModelArguments
+    "freeze_word_embeddings", "freeze_layers", "head_learning_rate", "attention_dropout",  # ModelArguments
+    "train_attn_implementation",
     "max_train_samples", "max_train_unanswerable_fraction", "late_no_answer_share",  # DataArguments
 })
 def flags_given(types, argv) -> list[str]:

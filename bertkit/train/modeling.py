@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 import logging
 import struct
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserError
 from ..utils.tokenizers_env import quiet_tokenizer_fork_warning  # noqa: F401 (the entry points import it here)
-from .dropout import attention_dropout_override
+from .attention import attention_dropout_override
+from .model_arguments import ModelArguments  # noqa: F401 (the entry points import it here)
 
 log = logging.getLogger(__name__)
 DEFAULT_MODEL = "bert-base-uncased"
@@ -251,7 +251,7 @@ def load_qa_model(name_or_path: str, seed: int, trust_remote_code: bool = False,
 
 def load_classifier(name_or_path: str, seed: int, num_labels: int | None = None, id2label: dict | None = None,
                     trust_remote_code: bool = False, attn_implementation: str | None = None,
-                    model_dtype: str = "float32"):
+                    model_dtype: str = "float32", attention_dropout: float | None = None):
     """Tokenizer + sequence classifier from safetensors in `model_dtype` (fp32 by default); a new head is
     initialised under `seed`. Without num_labels/id2label the checkpoint's own labels are kept (inference)."""
     from transformers import AutoModelForSequenceClassification, set_seed
@@ -260,41 +260,6 @@ def load_classifier(name_or_path: str, seed: int, num_labels: int | None = None,
     labels = {} if id2label is None else dict(num_labels=num_labels, id2label=id2label,
                                               label2id={v: k for k, v in id2label.items()})
     model = _load_model(AutoModelForSequenceClassification, name_or_path, attn_implementation, model_dtype,
-                        trust_remote_code, **labels)
+                        trust_remote_code, **labels,
+                        **attention_dropout_override(name_or_path, attention_dropout, trust_remote_code))
     return fit_tokenizer(tok, model, name_or_path), model
-
-
-@dataclass
-class ModelArguments:
-    model_name_or_path: str = field(default="bert-base-uncased", metadata={
-        "help": "Hub id or local folder. bert-base-uncased falls back to the offline MiniLM when it cannot be "
-                "loaded; 'minilm' names that MiniLM directly."})
-    trust_remote_code: bool = field(default=False, metadata={"help": "Run model code from the hub (off: safer)."})
-    device: str = field(default="auto", metadata={
-        "help": "auto (a CUDA GPU where there is one, else the CPU: Apple's MPS only when asked), cpu, cuda or mps "
-                "(not yet measured). The one used is in the results JSON."})
-    precision: str = field(default="auto", metadata={
-        "help": "auto (bf16 on a bf16 GPU or as the accelerate config says, else fp32), bf16, fp16 or fp32. "
-                "--bf16/--fp16 also work."})
-    attn_implementation: str = field(default="auto", metadata={
-        "help": "Attention kernel: auto (what the model class supports: sdpa where it has it, else eager, as for "
-                "DeBERTa-v2/v3), sdpa (PyTorch scaled_dot_product_attention: flash/memory-efficient on GPUs), eager, "
-                "or flash_attention_2 (needs the flash-attn package). The one used is in the results JSON."})
-    model_dtype: str = field(default="float32", metadata={
-        "help": "dtype of the weights as loaded and trained: float32 (default: fp32 master weights whatever the "
-                "checkpoint's dtype; --precision adds bf16/fp16 autocast), or bfloat16, float16, auto (the "
-                "checkpoint's dtype): pure low-precision training, whose optimizer rounds small updates away."})
-    freeze_word_embeddings: bool = field(default=False, metadata={
-        "help": "Do not train the input word embeddings (about half of MiniLM's weights): faster steps on a CPU."})
-    freeze_layers: int | None = field(default=None, metadata={
-        "help": "Do not train the embeddings and the first N transformer layers (backward stops above them)."})
-    head_learning_rate: float | None = field(default=None, metadata={
-        "help": "A learning rate of its own for the new task head (default: --learning_rate); the schedule "
-                "scales both alike."})
-    attention_dropout: float | None = field(default=None, metadata={
-        "help": "Dropout on attention weights in training (default: the config's). 0 skips a random mask per attention "
-                "matrix, a large cost of a CPU step (benchmarks/train_profile.py); it changes the recipe."})
-    pad_to_multiple_of: int | None = field(default=None, metadata={
-        "help": "Round each batch's padded length up to this (default: 8 in bf16/fp16 on a GPU, for tensor "
-                "cores; else no rounding). 1 turns it off."})
-

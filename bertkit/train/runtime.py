@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from .device import device_flags, mps_available
-from .dropout import ATTENTION_DROPOUT_KEYS
+from .attention import ATTENTION_DROPOUT_KEYS
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +223,7 @@ def runtime_record(model_args, training_args, model=None) -> dict:
            "cpu_native_bf16": None if torch.cuda.is_available() else cpu_native_bf16(),
            "tf32": a.tf32, "fp32_precision": fp32_precision_state(),
            "optim": getattr(a.optim, "value", str(a.optim)), "attn_implementation": attn,
+           "train_attn_implementation": (model_args.train_attn_implementation or attn) if a.do_train else None,
            "pad_to_multiple_of": pad_multiple(model_args, a), "train_sampling_strategy": a.train_sampling_strategy,
            "dataloader_num_workers": a.dataloader_num_workers, "dataloader_pin_memory": a.dataloader_pin_memory,
            "torch_compile": a.torch_compile, "torch_compile_mode": a.torch_compile_mode,
