@@ -18,10 +18,11 @@ if [ "$QUICK" = 1 ]; then  # the first line the user reads: what this job is, an
 fi
 source scripts/setup_env.sh
 export BERTKIT_LAUNCHER="${BERTKIT_LAUNCHER:-bash scripts/$(basename "$0")}"
-# which committed runs give the times below and the estimate for another model (bertkit/tools/laptop.py)
+# which committed runs give the estimate for another model (bertkit/tools/laptop.py)
 if [ "$QUICK" = 1 ]; then LAPTOP_JOB=squad_quick; else LAPTOP_JOB=squad; fi
-if [ "$QUICK" != 1 ] && [ -z "${MODEL:-}" ]; then  # the time, before the user waits for it: read from results/
-  echo "the default job: $(python -m bertkit.tools.laptop --times squad), plus evaluation and reports;" \
+if [ "$QUICK" != 1 ]; then  # what the wait is, before the user waits: the time itself is measured on this machine
+  echo "the default job: a baseline, then 2.4 passes of training over the training questions, then evaluation;" \
+       "after its first 25 training steps it prints how long training takes on this machine." \
        "QUICK=1 is shorter but does not answer"
 fi
 source scripts/laptop_model.sh           # MODEL, MODEL_KIND; says which model and why
@@ -49,6 +50,20 @@ if [ "$MODEL_KIND" = minilm ]; then LR="${LR:-3e-4}"; else LR="${LR:-5e-5}"; fi
 # rate at its budget; measured: docs/results.md, the learning curve); QUICK and other models: one rate (empty).
 if [ "$MODEL_KIND" = minilm ] && [ "$QUICK" != 1 ]; then HEAD_LR="${HEAD_LR-3e-3}"; else HEAD_LR="${HEAD_LR-}"; fi
 PRECISION="${PRECISION:-auto}"           # auto | fp32 | bf16
+# Training-speed levers on a CPU, each measured on and off (benchmarks/train_profile.py, docs/results.md): no
+# dropout on attention weights (drawing its random masks is a large share of a CPU step; MiniLM's recipe was
+# checked on 3 seeds without it, so other models keep theirs) and eager attention in the training steps (faster
+# than sdpa's CPU backward once that dropout is off; predictions and the saved model stay sdpa). Off on a GPU:
+# not yet measured there. Each knob empty turns that lever off. TORCH_COMPILE=1 compiles the model for training:
+# off by default, as its first compile costs more than it saves in this job (docs/results.md); later runs
+# reuse the compile cache. Where this machine cannot compile, the run trains without, saying so.
+ON_CPU=0   # does this job train on the CPU (DEVICE=auto: where torch sees no CUDA GPU)?
+if [ "$DEVICE" = cpu ] || { [ "$DEVICE" = auto ] && python -c 'import sys, torch; sys.exit(torch.cuda.is_available())'; }; then
+  ON_CPU=1
+fi
+if [ "$MODEL_KIND" = minilm ] && [ "$ON_CPU" = 1 ]; then ATTENTION_DROPOUT="${ATTENTION_DROPOUT-0}"; else ATTENTION_DROPOUT="${ATTENTION_DROPOUT-}"; fi
+if [ "$ON_CPU" = 1 ]; then TRAIN_ATTN_IMPLEMENTATION="${TRAIN_ATTN_IMPLEMENTATION-eager}"; else TRAIN_ATTN_IMPLEMENTATION="${TRAIN_ATTN_IMPLEMENTATION-}"; fi
+TORCH_COMPILE="${TORCH_COMPILE:-0}"
 FREEZE_LAYERS="${FREEZE_LAYERS-}"        # embeddings + the first N layers not trained (empty: train everything)
 LATE_NO_ANSWER_SHARE="${LATE_NO_ANSWER_SHARE-}"   # no-answer windows in the last this share of the epoch (empty: shuffled)
 WARMUP="${WARMUP:-0.1}"
@@ -81,6 +96,9 @@ if [ -n "$UNANSWERABLE_FRACTION" ]; then TRAIN+=(--max_train_unanswerable_fracti
 if [ -n "$FREEZE_LAYERS" ]; then TRAIN+=(--freeze_layers "$FREEZE_LAYERS"); fi
 if [ -n "$LATE_NO_ANSWER_SHARE" ]; then TRAIN+=(--late_no_answer_share "$LATE_NO_ANSWER_SHARE"); fi
 if [ -n "$HEAD_LR" ]; then TRAIN+=(--head_learning_rate "$HEAD_LR"); fi
+if [ -n "$ATTENTION_DROPOUT" ]; then TRAIN+=(--attention_dropout "$ATTENTION_DROPOUT"); fi
+if [ -n "$TRAIN_ATTN_IMPLEMENTATION" ]; then TRAIN+=(--train_attn_implementation "$TRAIN_ATTN_IMPLEMENTATION"); fi
+TRAIN+=(--torch_compile "$TORCH_COMPILE")
 TRAIN+=(--null_score_diff_threshold "$THRESHOLD" --calibration_samples "$CALIBRATION_SAMPLES"
        --calibration_unit "$CALIBRATION_UNIT" --calibration_method "$CALIBRATION_METHOD" --precision "$PRECISION")
 read -r -a EXTRA <<< "$EXTRA_ARGS"

@@ -43,8 +43,13 @@ def runs(tmp_path_factory, common):
     # Trained as on a CPU with bf16 in hardware (--precision auto takes bf16 autocast there; forced here so every
     # machine runs that path): an interrupted run: one epoch, checkpoint, no eval ...
     bf16 = {"BERTKIT_CPU_BF16": "1"}
-    run("run_squad.py", *common, *train, "--num_train_epochs", 1, "--output_dir", d / "ft", "--results_file", d / "ft1.json",
-        **bf16)
+    # ... with the laptop job's speed levers, on a machine whose C++ compiler is missing (torch.compile's probe
+    # fails: the run trains without it, saying so) ...
+    no_cxx = {"CXX": str(d / "no-such-g++"), "TORCHINDUCTOR_CACHE_DIR": str(d / "inductor")}
+    p = run("run_squad.py", *common, *train, "--num_train_epochs", 1, "--output_dir", d / "ft", "--results_file",
+            d / "ft1.json", "--attention_dropout", 0, "--train_attn_implementation", "eager", "--torch_compile", "true",
+            **bf16, **no_cxx)
+    (d / "ft1.stderr").write_text(p.stderr)
     # ... resumed to two epochs, evaluated, with the baseline carried in
     run("run_squad.py", *common, *train, "--do_eval", "--num_train_epochs", 2, "--output_dir", d / "ft",
         "--resume_from_checkpoint", d / "ft", "--results_file", d / "ft.json", "--baseline_results", d / "base.json", **bf16)
@@ -112,6 +117,19 @@ def test_bad_threshold_is_one_clear_error(common, tmp_path, script, value, needl
             check=False)
     assert p.returncode == 2 and needle in p.stderr.strip().splitlines()[-1]
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_speed_levers_recorded_and_compile_falls_back_without_a_compiler(runs):
+    """--train_attn_implementation eager trains with eager attention and predicts (and saves) with the model's own
+    kernel; --torch_compile without a working C++ compiler trains eagerly with one warning naming what to install."""
+    rt = json.loads((runs / "ft1.json").read_text())["runtime"]
+    assert (rt["train_attn_implementation"], rt["attn_implementation"], rt["attention_dropout"]) == ("eager", "sdpa", 0)
+    assert rt["torch_compile"] is False and rt["torch_compile_fallback"], rt
+    said = [ln for ln in (runs / "ft1.stderr").read_text().splitlines() if "--torch_compile:" in ln]
+    assert len(said) == 1 and "C++ compiler" in said[0] and "TORCH_COMPILE=0" in said[0], said
+    first = min((runs / "ft").glob("checkpoint-*"), key=lambda c: int(c.name.split("-")[1]))  # the first run's
+    saved = json.loads((first / "config.json").read_text())
+    assert "eager" not in json.dumps(saved) and saved["attention_probs_dropout_prob"] == 0
 
 
 def test_resume_continued_the_interrupted_run(runs):

@@ -97,3 +97,21 @@ def test_quick_job_says_what_it_is_and_keeps_the_ten_minute_recipe(hf_home_with_
     assert "--max_train_samples" not in default and float(flag(default, "--num_train_epochs")) > 1
     for cmd in (quick, default):
         assert flag(cmd, "--null_score_diff_threshold") == "auto" and flag(cmd, "--precision") == "auto"
+
+
+def test_cpu_speed_levers_are_the_default_and_each_turns_off(hf_home_with_bert_base, dev_file):
+    """On a CPU the laptop job trains without attention dropout (MiniLM only: its recipe was checked without it)
+    and with eager attention in training; each knob turns its lever off; TORCH_COMPILE=1 compiles."""
+    data = Path(dev_file).parents[1]
+    cmd, _ = plan("finetune_subset.sh", hf_home_with_bert_base, DATA_DIR=data, DEVICE="cpu")
+    assert (flag(cmd, "--attention_dropout"), flag(cmd, "--train_attn_implementation"),
+            flag(cmd, "--torch_compile")) == ("0", "eager", "0")
+    off, _ = plan("finetune_subset.sh", hf_home_with_bert_base, DATA_DIR=data, DEVICE="cpu", ATTENTION_DROPOUT="",
+                  TRAIN_ATTN_IMPLEMENTATION="", TORCH_COMPILE="1")
+    assert "--attention_dropout" not in off and "--train_attn_implementation" not in off
+    assert flag(off, "--torch_compile") == "1"
+    other, _ = plan("finetune_subset.sh", hf_home_with_bert_base, DATA_DIR=data, DEVICE="cpu", MODEL="bert-base-uncased")
+    assert "--attention_dropout" not in other and flag(other, "--train_attn_implementation") == "eager"
+    gpu, _ = plan("finetune_subset.sh", hf_home_with_bert_base, DATA_DIR=data, DEVICE="cuda")
+    assert "--attention_dropout" not in gpu and "--train_attn_implementation" not in gpu
+    assert flag(gpu, "--torch_compile") == "0"

@@ -142,7 +142,7 @@ def flags_of(script: Path, training_flags) -> set[str]:
     if "HfArgumentParser" in text or "parse_flags(" in text:
         flags |= dataclass_fields(script) | training_flags
         if "ModelArguments" in text:
-            flags |= dataclass_fields(PKG / "train" / "modeling.py", {"ModelArguments"})
+            flags |= dataclass_fields(PKG / "train" / "model_arguments.py", {"ModelArguments"})
         if "A.DataArguments" in text:
             flags |= dataclass_fields(PKG / "qa" / "arguments.py", {"DataArguments"})
         if "from bertkit.classify.arguments import DataArguments" in text:
@@ -287,6 +287,11 @@ FIGURES = {
     "test accuracy before → after": ("baseline_accuracy", "accuracy"),
     "macro f1 after": ("macro_f1",),
     "validation accuracy": ("validation_accuracy",),
+    # benchmarks/train_profile.py runs, one row each
+    "training step (": (),
+    "windows/s": ("results.windows_per_second",),
+    "% of the matmul peak": ("peak_percent",),
+    "warm-up s": ("results.warmup_seconds",),
 }
 COMPUTED = {  # figures the docs show that the JSON holds in other units, or as parts
     "threshold": lambda d: (d["null_threshold"]["value"] if "null_threshold" in d
@@ -301,6 +306,7 @@ COMPUTED = {  # figures the docs show that the JSON holds in other units, or as 
     "accuracy": lambda d: 100 * d["metrics"]["accuracy"],
     "macro_f1": lambda d: 100 * d["metrics"]["macro_f1"],
     "validation_accuracy": lambda d: 100 * d["validation_metrics"]["accuracy"],
+    "peak_percent": lambda d: 100 * d["results"]["share_of_matmul_peak"],
 }
 FIGURE_DOCS = [REPO / "README.md", REPO / "docs" / "results.md"]
 RESULTS_LINK = re.compile(r"\]\(((?:\.\./)*results/[^)\s#]+\.json)\)")
