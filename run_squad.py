@@ -29,7 +29,7 @@ from bertkit.report.model_card import finish_run
 from bertkit.qa.evaluation import ask_demo, load_model
 from bertkit.train.modeling import ModelArguments, quiet_tokenizer_fork_warning, resolve_model
 from bertkit.train.optim import freeze, head_rate_optimizer
-from bertkit.utils.banner import run_banner_for
+from bertkit.utils.banner import run_banner_for, training_levers
 from bertkit.utils.progress import install
 from bertkit.results.record import OptionalSteps, provenance, relpath, write_essentials, write_json_atomic
 from bertkit.qa.trainer import QuestionAnsweringTrainer
@@ -157,7 +157,7 @@ def setup(model_args, data_args, training_args, optional):
     model_path, tokenizer, model, model_info = load_model(model_args, data_args, training_args, optional)
     prediction_kernel = switch_attention(model, model_args.train_attn_implementation) if training_args.do_train else None
     optional("banner", run_banner_for, training_args, model_info, model_path, S.describe_data(questions, data_args),
-             threshold=str(data_args.null_score_diff_threshold))
+             threshold=str(data_args.null_score_diff_threshold), speed=training_levers(model_args, training_args))
     train_feats, eval_examples, eval_feats, data_prov, t_pre = S.load_features(data_args, tokenizer, training_args,
                                                                                questions)
     train_feats, training_args, order = S.order_training(train_feats, data_args, training_args, questions["seed"])

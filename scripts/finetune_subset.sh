@@ -22,7 +22,7 @@ export BERTKIT_LAUNCHER="${BERTKIT_LAUNCHER:-bash scripts/$(basename "$0")}"
 if [ "$QUICK" = 1 ]; then LAPTOP_JOB=squad_quick; else LAPTOP_JOB=squad; fi
 if [ "$QUICK" != 1 ]; then  # what the wait is, before the user waits: the time itself is measured on this machine
   echo "the default job: a baseline, then 2.4 passes of training over the training questions, then evaluation;" \
-       "after its first 25 training steps it prints how long training takes on this machine." \
+       "after its first 120 training steps it prints how long training takes on this machine." \
        "QUICK=1 is shorter but does not answer"
 fi
 source scripts/laptop_model.sh           # MODEL, MODEL_KIND; says which model and why

@@ -6,7 +6,8 @@ import sys
 
 def run_banner(model: str, data: str, device: str, precision: str, stream=None, **more) -> str:
     """One short block saying what the run uses, printed before the work starts; returns the text."""
-    rows = {"model": model, "data": data, "device": device, "precision": precision, **more}
+    rows = {k: v for k, v in {"model": model, "data": data, "device": device, "precision": precision, **more}.items()
+            if v is not None}
     width = max(len(k) for k in rows)
     text = "\n".join(["== run " + "=" * 60, *(f"{k:<{width}}  {v}" for k, v in rows.items()), "=" * 67])
     s = stream or sys.stdout
@@ -28,6 +29,16 @@ def run_banner_for(training_args, model_info: dict, model_path, data: str, **mor
               f"accumulation x {a.world_size} processes, lr {a.learning_rate:g}") if a.do_train else "no training"
     return run_banner(model=str(model_info.get("package") or model_path) + (f" ({n / 1e6:.1f}M parameters)" if n else ""),
                       data=data, device=device, precision=precision, recipe=recipe, **more)
+
+
+def training_levers(model_args, training_args) -> str | None:
+    """The speed knobs a training run uses, in words (the banner's "speed" row), or None without training."""
+    if not training_args.do_train:
+        return None
+    p, kernel = model_args.attention_dropout, model_args.train_attn_implementation or "the model's"
+    return ", ".join([f"attention dropout {p:g}" if p is not None else "the model's attention dropout",
+                      f"{kernel} attention in training",
+                      "torch.compile" if training_args.torch_compile else "no torch.compile"])
 
 
 def device_and_precision(training_args) -> tuple[str, str]:

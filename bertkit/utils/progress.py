@@ -203,7 +203,7 @@ class ProgressCallback(_trainer_callback_base()):
     inside training and "predict" outside. Only the main process prints.
     """
 
-    WARM_STEPS, ESTIMATE_STEPS = 5, 20
+    WARM_STEPS, ESTIMATE_STEPS = 20, 100  # 100 steps: group_by_length's batches of long and short windows even out
 
     def __init__(self, predict_label: str | None = None, stream=None, tty: bool | None = None, clock=time.monotonic):
         self.predict_label, self.stream, self.tty, self.clock = predict_label, stream, tty, clock
