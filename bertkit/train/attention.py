@@ -2,7 +2,6 @@
 --train_attn_implementation (the kernel for training steps only)."""
 from __future__ import annotations
 
-
 from ..errors import UserError
 
 ATTENTION_DROPOUT_KEYS = ("attention_probs_dropout_prob", "attention_dropout")  # BERT/MPNet/RoBERTa; DistilBERT/ModernBERT
