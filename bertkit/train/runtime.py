@@ -113,7 +113,7 @@ def resolve_runtime(model_args, training_args):
         if problem:
             COMPILE_FALLBACK["reason"] = problem
             log.warning("--torch_compile: torch.compile does not work on this machine (%s); training without it "
-                        "(slower, same results). Install a C++ compiler (Linux: g++ and python3-dev; macOS: xcode-select "
+                        "(slower, the same recipe). Install a C++ compiler (Linux: g++ and python3-dev; macOS: xcode-select "
                         "--install and brew install libomp), or pass --torch_compile false (TORCH_COMPILE=0)", problem)
             flags.update(torch_compile=False, torch_compile_backend=None, torch_compile_mode=None)  # all three: a
             # backend or mode left set turns torch_compile back on when TrainingArguments re-initialises
