@@ -51,7 +51,8 @@ def main():
     _, examples, feats, data_prov, t_pre = S.load_features(data_args, tokenizer, training_args, questions)
     trainer = QuestionAnsweringTrainer(model=model, args=training_args, processing_class=tokenizer,
                                        data_collator=collator(tokenizer, model_args, training_args), data_args=data_args,
-                                       sort_eval_by_length=data_args.sort_eval_by_length)
+                                       sort_eval_by_length=data_args.sort_eval_by_length,
+                                       prediction_precision=model_args.prediction_precision)
     install(trainer).predict_label = "baseline eval"
     metrics, _, t_eval = S.evaluate(trainer, examples, feats, data_args, training_args.output_dir)
     no_answer = squad_v2_metrics(examples, {ex["id"]: "" for ex in examples})

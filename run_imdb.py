@@ -155,6 +155,7 @@ def main():
     # eval_dataset + compute_metrics let --eval_strategy epoch --load_best_model_at_end --metric_for_best_model
     # accuracy keep the best epoch on validation (Sun et al. 2019's protocol; scripts/imdb_full.sh uses it).
     trainer = BertkitTrainer(model=model, args=training_args, processing_class=tok,
+                             prediction_precision=model_args.prediction_precision,
                              data_collator=collator(tok, model_args, training_args),
                              train_dataset=enc["train"].remove_columns(["text", "id"]),
                              eval_dataset=enc["validation"].remove_columns(["text", "id"]), compute_metrics=accuracy,

@@ -86,7 +86,7 @@ def build_trainer(model_args, data_args, training_args, model, tokenizer, train_
         model=model, args=training_args, data_collator=collator(tokenizer, model_args, training_args),
         processing_class=tokenizer, train_dataset=train_feats, eval_dataset=eval_feats, eval_examples=eval_examples,
         data_args=data_args, eval_threshold=given, sort_eval_by_length=data_args.sort_eval_by_length,
-        callbacks=[interrupt_callback(), step_clock()])
+        prediction_precision=model_args.prediction_precision, callbacks=[interrupt_callback(), step_clock()])
     if model_args.head_learning_rate is not None and training_args.do_train:
         trainer.optimizer = head_rate_optimizer(trainer, model_args.head_learning_rate)
     return trainer

@@ -204,6 +204,8 @@ def bad_runs(workdir, tiny_model_dir):
                                           d / "never.json", validation=good), ("--max_seq_length", "tokens of context", [out])),
         ("squad_stride_too_big", squad_cmd(tiny_model_dir, out, "--doc_stride", 100, "--results_file", d / "never.json",
                                            validation=good), ("--doc_stride", "below the context room", [out])),
+        ("squad_bf16_full_eval", squad_cmd(tiny_model_dir, out, "--bf16_full_eval", "true", "--results_file",
+                                           d / "never.json", validation=good), ("--bf16_full_eval", "--prediction_precision bf16", [out])),
         ("squad_results_exist", squad_cmd(tiny_model_dir, d / "out2", "--results_file", d / "out.json", validation=good),
          ("out.json", "exists", [d / "out.json"])),
     ]
@@ -220,6 +222,8 @@ def bad_runs(workdir, tiny_model_dir):
                                   write(d / "review.txt", "Un film très beau".encode("latin-1"))], ("review.txt", "not UTF-8", [])),
         ("bench_no_data", ["benchmarks/throughput.py", "--model", tiny_model_dir, "--tokenizer", tiny_model_dir,
                            "--data_dir", d / "nodata", "--output", d / "bench.json"], ("nodata", "not found", [d / "bench.json"])),
+        ("bench_vs_run_qa_no_scripts", ["benchmarks/vs_run_qa.py", "--run_qa", d / "nohf", "--model", tiny_model_dir,
+                                        "--output", d / "vs.json"], ("nohf", "no run_qa.py", [d / "vs.json"])),
         ("bench_stride_too_big", ["benchmarks/throughput.py", "--model", tiny_model_dir, "--tokenizer", tiny_model_dir,
                                   "--max_seq_length", 128, "--doc_stride", 120, "--output", d / "bench.json"],
          ("--doc_stride", "below the context room", [d / "bench.json"])),
@@ -261,10 +265,11 @@ def bad_case_ids():
     for cid, *_ in SQUAD_BAD:
         ids += [f"squad_{cid}"] + ([f"squad_train_{cid}"] if cid in TRAIN_SIDE else [])
     ids += ["squad_ids_in_both_files", "squad_max_eval_samples_0", "squad_only_unanswerable_left", "squad_seq_too_short",
-            "squad_stride_too_big", "squad_results_exist"]
+            "squad_stride_too_big", "squad_bf16_full_eval", "squad_results_exist"]
     for m in ("no_weights", "no_tokenizer", "pickle_only", "slow_tokenizer"):
         ids += [f"squad_model_{m}", f"ask_model_{m}"]
-    ids += ["ask_context_file_missing", "classify_text_latin1", "bench_no_data", "bench_stride_too_big"]
+    ids += ["ask_context_file_missing", "classify_text_latin1", "bench_no_data", "bench_vs_run_qa_no_scripts",
+            "bench_stride_too_big"]
     ids += [f"imdb_train_{c}" for c in ("no_text_column", "unknown_label", "header_only", "latin1", "empty",
                                         "truncated_gz", "jsonl_no_label", "directory")]
     return ids + ["imdb_test_unknown_label", "script_model_no_weights"]

@@ -186,6 +186,26 @@ def test_cpu_precision_auto(monkeypatch, tmp_path, native, precision, do_train, 
     assert a.bf16 is bf16 and a.use_cpu is bf16 and not a.fp16
 
 
+def test_bf16_predictions_autocast_and_keep_fp32_weights(tmp_path, tiny_model_dir):
+    # --prediction_precision bf16: predictions under bf16 autocast, close to fp32 ones; the weights stay fp32, so
+    # a trained model saved after an evaluation is unchanged (the Trainer's --bf16_full_eval would cast it)
+    import numpy as np
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer, DataCollatorWithPadding, TrainingArguments
+    from bertkit.train.trainer import BertkitTrainer
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = AutoModelForQuestionAnswering.from_pretrained(tiny_model_dir)
+    ds = Dataset.from_dict(dict(tok(["who wrote it?"] * 4, ["a long context " * n for n in (3, 9, 5, 7)])))
+    args = TrainingArguments(output_dir=str(tmp_path), per_device_eval_batch_size=2, report_to="none", use_cpu=True)
+    out = {p: BertkitTrainer(model=model, args=args, data_collator=DataCollatorWithPadding(tok),
+                             prediction_precision=p).predict(ds).predictions[0] for p in ("fp32", "bf16")}
+    assert all(t.dtype == torch.float32 for t in model.parameters())
+    assert not np.array_equal(out["fp32"], out["bf16"]) and np.allclose(out["fp32"], out["bf16"], atol=0.1)
+    with pytest.raises(ValueError, match="fp64"):
+        BertkitTrainer(model=model, args=args, prediction_precision="fp64")
+
+
 @pytest.mark.parametrize("device, mps, use_cpu, said", [
     ("auto", True, True, "the CPU, although Apple's MPS is here"),  # Apple silicon: the CPU unless asked
     ("auto", False, False, None),                                   # elsewhere: the Trainer's own choice

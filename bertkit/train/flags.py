@@ -12,6 +12,10 @@ def parse_flags(types, argv=None):
     """The dataclasses of `types` from argv (default sys.argv[1:]), or from one .json file of flag values."""
     from transformers import HfArgumentParser
     argv = sys.argv[1:] if argv is None else list(argv)
+    full_eval = next((f for f in ("--bf16_full_eval", "--fp16_full_eval") if any(x.split("=")[0] == f for x in argv)), None)
+    if full_eval:  # the Trainer's flag casts the model in place: a trained model saved after it would lose fp32
+        raise UserError(f"{full_eval} is not taken here; use --prediction_precision bf16 (predictions autocast, "
+                        "weights kept in fp32)")
     parser = HfArgumentParser(types)
     prog = Path(sys.argv[0]).name
     if len(argv) == 1 and argv[0].endswith(".json"):

@@ -39,6 +39,10 @@ class ModelArguments:
         "help": "Attention kernel for the training steps only (default: --attn_implementation's); predictions, the "
                 "saved model and ask.py use --attn_implementation. eager: faster CPU training steps with "
                 "--attention_dropout 0 (benchmarks/train_profile.py)."})
+    prediction_precision: str = field(default="fp32", metadata={
+        "help": "fp32 (default: predictions as ask.py makes them) or bf16: predictions (evaluation, calibration, the "
+                "demo) under bf16 autocast, weights kept in fp32 (the saved model is unchanged). Faster on a CPU with "
+                "bf16 in hardware; a few answers change (benchmarks/vs_run_qa.py)."})
     pad_to_multiple_of: int | None = field(default=None, metadata={
         "help": "Round each batch's padded length up to this (default: 8 in bf16/fp16 on a GPU, for tensor "
                 "cores; else no rounding). 1 turns it off."})

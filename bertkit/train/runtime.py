@@ -88,6 +88,11 @@ def resolve_runtime(model_args, training_args):
     p = model_args.precision
     if p not in ("auto", "bf16", "fp16", "fp32"):
         raise UserError(f"--precision {p!r} is not one of auto, bf16, fp16, fp32")
+    if model_args.prediction_precision not in ("fp32", "bf16"):
+        raise UserError(f"--prediction_precision {model_args.prediction_precision!r} is not one of fp32, bf16")
+    if model_args.prediction_precision == "bf16" and not cuda and not cpu_native_bf16():
+        log.warning("--prediction_precision bf16: this CPU has no bf16 in hardware, so bf16 predictions are emulated "
+                    "and slower than fp32; drop the flag")
     if not (training_args.bf16 or training_args.fp16):
         if p == "auto" and cuda:  # an accelerate config's fp16 wins; else bf16 where the GPU has it
             if os.environ.get("ACCELERATE_MIXED_PRECISION") == "fp16":
@@ -218,7 +223,8 @@ def runtime_record(model_args, training_args, model=None) -> dict:
     import torch
     trained = "bf16" if a.bf16 else "fp16" if a.fp16 else "fp32"
     rec = {"precision": trained,
-           "prediction_precision": trained if a.device.type != "cpu" else "fp32",  # BertkitTrainer: fp32 on a CPU
+           "prediction_precision": "bf16 autocast, fp32 weights" if model_args.prediction_precision == "bf16" else
+                                   trained if a.device.type != "cpu" else "fp32",  # BertkitTrainer: fp32 on a CPU
            "autocast": None if trained == "fp32" else "BertkitTrainer" if a.device.type == "cpu" else "accelerate",
            "cpu_native_bf16": None if torch.cuda.is_available() else cpu_native_bf16(),
            "tf32": a.tf32, "fp32_precision": fp32_precision_state(),

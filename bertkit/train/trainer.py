@@ -4,6 +4,8 @@
   not in accelerate's model wrapper (resolve_runtime gives accelerate mixed_precision "no" on a CPU), so every
   prediction (calibration, evaluation, validation during training, the demo) runs in fp32 with the saved
   weights, as ask.py and classify.py do. On a GPU accelerate autocasts, and predictions run as training did.
+  `prediction_precision="bf16"` autocasts predictions here too (the weights stay fp32, unlike the Trainer's
+  --bf16_full_eval, which casts the model in place: a trained model saved after it would be bf16).
 - Prediction order: `get_eval_dataloader` / `get_test_dataloader` feed the windows longest first (each batch is
   padded to about its own length; whatever --train_sampling_strategy says, which in transformers 5 would
   length-group the eval sampler too and return the rows shuffled), and `predict` puts its rows back in dataset
@@ -19,6 +21,7 @@ from torch.utils.data import DataLoader, Sampler, SequentialSampler
 from transformers import Trainer
 from transformers.trainer_utils import PredictionOutput
 
+PREDICTION_PRECISIONS = ("fp32", "bf16")
 LABEL_COLUMNS = ("label", "labels", "label_ids")  # kept for the collator / compute_metrics, as the Trainer keeps them
 
 
@@ -57,9 +60,12 @@ def in_dataset_order(out: PredictionOutput, order) -> PredictionOutput:
 
 
 class BertkitTrainer(Trainer):
-    def __init__(self, *args, sort_eval_by_length: bool = True, **kwargs):
+    def __init__(self, *args, sort_eval_by_length: bool = True, prediction_precision: str = "fp32", **kwargs):
+        if prediction_precision not in PREDICTION_PRECISIONS:
+            raise ValueError(f"prediction_precision {prediction_precision!r} is not one of {PREDICTION_PRECISIONS}")
         super().__init__(*args, **kwargs)
         self.sort_eval_by_length = sort_eval_by_length
+        self.prediction_autocast_dtype = torch.bfloat16 if prediction_precision == "bf16" else None
         a = self.args
         self.cpu_autocast_dtype = (torch.bfloat16 if a.bf16 else None) if a.device.type == "cpu" else None
         if self.cpu_autocast_dtype is not None and a.mixed_precision != "no":
@@ -69,6 +75,8 @@ class BertkitTrainer(Trainer):
     def autocast_smart_context_manager(self, cache_enabled: bool | None = True):
         if self.cpu_autocast_dtype is not None and self.model.training:
             return torch.autocast("cpu", dtype=self.cpu_autocast_dtype, cache_enabled=cache_enabled)
+        if self.prediction_autocast_dtype is not None and not self.model.training:  # --prediction_precision bf16
+            return torch.autocast(self.args.device.type, dtype=self.prediction_autocast_dtype, cache_enabled=cache_enabled)
         return super().autocast_smart_context_manager(cache_enabled)
 
     def prediction_order(self, dataset):
