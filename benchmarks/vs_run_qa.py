@@ -150,7 +150,7 @@ def main(argv=None):
     p_ours = json.loads((work / f"run_squad_{last}" / "predictions.json").read_text())
     p_theirs = json.loads((work / f"run_qa_{last}" / "eval_predictions.json").read_text())
     same = sum(p_ours[k] == p_theirs.get(k) for k in p_ours)
-    med = {s: statistics.median(v) for s, v in seconds.items()}
+    med = {s: round(statistics.median(v), 2) for s, v in seconds.items()}
     result = {
         "benchmark": "vs_run_qa", "model": model_provenance(model), "data": data,
         "settings": {"max_seq_length": a.max_seq_length, "doc_stride": a.doc_stride, "batch_size": a.batch_size,

@@ -13,6 +13,8 @@ MAX_SEQ_LENGTH="${MAX_SEQ_LENGTH:-256}"
 DOC_STRIDE="${DOC_STRIDE:-64}"
 EVAL_BATCH="${EVAL_BATCH:-32}"           # eval windows run longest first: on a CPU 32 beats 64 (benchmarks/eval_order.py)
 SEED="${SEED:-42}"
+PREDICTION_PRECISION="${PREDICTION_PRECISION:-fp32}"   # bf16: predictions under bf16 autocast, weights kept fp32
+                                         # (faster on a CPU with bf16 in hardware; a few answers change: docs/results.md)
 DEVICE="${DEVICE:-auto}"                 # auto: a CUDA GPU where there is one, else the CPU; mps: Apple's GPU (not yet
                                          # measured: the recipes were tuned on CPUs); cpu; cuda
 
@@ -31,5 +33,6 @@ case "$DATASET" in
   *)         DATA_ARGS=(--dataset_name "$DATASET") ;;
 esac
 COMMON=(--model_name_or_path "$MODEL" "${DATA_ARGS[@]}" --max_seq_length "$MAX_SEQ_LENGTH" --doc_stride "$DOC_STRIDE"
-        --seed "$SEED" --per_device_eval_batch_size "$EVAL_BATCH" --report_to none --device "$DEVICE")
+        --seed "$SEED" --per_device_eval_batch_size "$EVAL_BATCH" --report_to none --device "$DEVICE"
+        --prediction_precision "$PREDICTION_PRECISION")
 if [ -n "$MAX_EVAL_SAMPLES" ]; then COMMON+=(--max_eval_samples "$MAX_EVAL_SAMPLES"); fi
