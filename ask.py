@@ -85,7 +85,7 @@ def main():
         print(describe_settings(settings))
         if note:
             print(f"note: {note}")
-        print(describe(r))
+        print(describe(r, threshold["value"]))
 
 
 if __name__ == "__main__":

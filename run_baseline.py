@@ -16,7 +16,7 @@ from transformers import TrainingArguments
 from bertkit.qa import arguments as A
 from bertkit.qa import steps as S
 from bertkit.errors import UserError, exit_on_user_error
-from bertkit.qa.evaluation import ask_demo, load_model, refuse_training_flags
+from bertkit.qa.evaluation import ask_demo, ask_robustness, load_model, refuse_training_flags
 from bertkit.qa.trainer import QuestionAnsweringTrainer
 from bertkit.train.flags import parse_flags
 from bertkit.train.model_settings import QA_KEYS
@@ -69,8 +69,10 @@ def main():
                          "eval_samples_per_second": round(len(feats) / t_eval, 2)}, **prov}
     write_essentials(training_args.output_dir, result)  # before anything optional
     result["runtime"] = optional("runtime record", runtime_record, model_args, training_args, model)
-    d = ask_demo(optional, log, model, tokenizer, **{k: getattr(data_args, k) for k in QA_KEYS})
-    result.update(demo=d, warnings=optional.warnings)
+    windows = {k: getattr(data_args, k) for k in QA_KEYS}
+    d = ask_demo(optional, log, model, tokenizer, **windows)
+    rb = ask_robustness(optional, log, model, tokenizer, examples, float(data_args.null_score_diff_threshold), **windows)
+    result.update(demo=d, robustness=rb, warnings=optional.warnings)
     path = A.results_path(data_args, training_args)
     write_json_atomic(path, result)
     log.info("wrote %s", path)

@@ -26,7 +26,7 @@ from bertkit.qa import arguments as A
 from bertkit.qa import steps as S
 from bertkit.errors import UserError, exit_on_user_error
 from bertkit.report.model_card import finish_run
-from bertkit.qa.evaluation import ask_demo, load_model
+from bertkit.qa.evaluation import ask_demo, ask_robustness, load_model
 from bertkit.train.modeling import ModelArguments, quiet_tokenizer_fork_warning, resolve_model
 from bertkit.train.optim import freeze, head_rate_optimizer
 from bertkit.utils.banner import run_banner_for, training_levers
@@ -201,17 +201,20 @@ def main():
               if trainer.state.best_model_checkpoint else None,
               "output_dir": relpath(training_args.output_dir), "timing": timing, **logs,
               **prov}
-    finish(result, model_args, data_args, training_args, trainer, r["tokenizer"], baseline, optional)
+    finish(result, model_args, data_args, training_args, trainer, r["tokenizer"], baseline, optional, eval_examples)
 
 
-def finish(result, model_args, data_args, training_args, trainer, tokenizer, baseline, optional):
+def finish(result, model_args, data_args, training_args, trainer, tokenizer, baseline, optional, eval_examples=None):
     """The essentials first, then the optional parts (runtime record, demo, model card), then the results JSON."""
     write_essentials(training_args.output_dir, result)  # model, predictions, metrics: on disk before anything optional
     result["runtime"] = optional("runtime record", runtime_record, model_args, training_args, trainer.model)
     threshold = result["null_threshold"]
-    d = ask_demo(optional, log, trainer.model, tokenizer, threshold["value"] if threshold else 0.0,
-                 **{k: getattr(data_args, k) for k in QA_KEYS})
-    result.update(demo=d, demo_baseline=baseline.get("demo") if baseline else None, warnings=optional.warnings)
+    value, windows = threshold["value"] if threshold else 0.0, {k: getattr(data_args, k) for k in QA_KEYS}
+    d = ask_demo(optional, log, trainer.model, tokenizer, value, **windows)
+    rb = ask_robustness(optional, log, trainer.model, tokenizer, eval_examples, value, **windows) \
+        if eval_examples is not None else None
+    result.update(demo=d, demo_baseline=baseline.get("demo") if baseline else None, robustness=rb,
+                  warnings=optional.warnings)
     finish_run(result, A.results_path(data_args, training_args), training_args.output_dir, training_args.do_train,
                optional, log)
 

@@ -79,5 +79,19 @@ def ask_demo(optional, logger, model, tokenizer, threshold: float = 0.0, **windo
     from .inference import demo, describe
     d = optional("demo", demo, model, tokenizer, null_score_diff_threshold=threshold, **windows)
     if d:
-        logger.info("demo %r: %s", d["question"], describe(d))
+        logger.info("demo %r: %s", d["question"], describe(d, threshold))
     return d
+
+
+def ask_robustness(optional, logger, model, tokenizer, examples, threshold: float = 0.0, **windows) -> dict | None:
+    """Short contexts and plain questions (bertkit.qa.robustness) at `threshold`, logged in one line each; None
+    where it failed (a warning of the run)."""
+    from .robustness import robustness
+    r = optional("robustness", robustness, model, tokenizer, examples, threshold, **windows)
+    for name, what in (("short_context", "short contexts (one sentence of an eval paragraph)"),
+                       ("plain_questions", "plain questions")) if r else ():
+        x = r[name]
+        logger.info("%s: answers %s %% of %d answerable (right %s %%, F1 %s, best span F1 %s), abstains on %s %% of %d",
+                    what, x["answer_rate"], x["answerable"], x["right_rate"], x["f1"], x["best_span_f1"],
+                    x["abstain_rate"], x["unanswerable"])
+    return r

@@ -85,7 +85,16 @@ def demo(model, tokenizer, **kw) -> dict:
             "best_span": r["best_span"], "null_odds": r["null_odds"]}
 
 
-def describe(r: dict) -> str:
-    """One line: the answer, the best span and the no-answer margin (positive = model prefers no answer)."""
-    shown = repr(r["answer"]) if r["answer"] else "<no answer>"
-    return f"answer: {shown} | best span: {r['best_span']!r} | no-answer margin (null - best span): {r['null_odds']:+.3f}"
+def describe(r: dict, threshold: float | None = None) -> str:
+    """One line. With the threshold it was asked at: the answer, or the best guess and why it was not given
+    (margin = null score - best span score; the model answers when the margin is at or below the threshold)."""
+    m = r["null_odds"]
+    if threshold is None:
+        shown = repr(r["answer"]) if r["answer"] else "<no answer>"
+        return f"answer: {shown} | best span: {r['best_span']!r} | no-answer margin (null - best span): {m:+.3f}"
+    if r["answer"]:
+        return f"answer: {r['answer']!r} (no-answer margin {m:+.2f}; it answers below {threshold:+.2f})"
+    if r["best_span"]:
+        return (f"best guess: {r['best_span']!r} (the model is not sure enough to answer: margin {m:+.2f}, "
+                f"it answers below {threshold:+.2f})")
+    return f"no answer (no span found; no-answer margin {m:+.2f})"

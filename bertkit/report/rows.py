@@ -175,7 +175,14 @@ def squad_cells(d: dict) -> dict:
             "epochs": epochs(d), "hardware": hardware(d), "wall time": wall_time(d), "no-answer threshold": thr,
             "EM": before_after(b, m, "exact"), "F1": before_after(b, m, "f1"),
             "span F1": before_after(b, m, "nonnull_HasAns_f1"), "best F1": before_after(b, m, "best_f1"),
-            '"no answer" F1': num(no_answer_f1(m))}
+            '"no answer" F1': num(no_answer_f1(m)),
+            "short contexts: answered / abstained": _rates(d, "short_context", "answer_rate"),
+            "plain questions: right / abstained": _rates(d, "plain_questions", "right_rate")}
+
+
+def _rates(d: dict, name: str, key: str) -> str:
+    x = dig(d, "robustness", name, default={})
+    return f"{num(x.get(key))} / {num(x.get('abstain_rate'))}" if x else DASH
 
 
 def imdb_cells(d: dict) -> dict:
@@ -249,12 +256,17 @@ def gpu_check_cells(d: dict) -> dict:
 SECTIONS = {  # title, cells function, columns (run, date and plots are added), legend
     "squad": ("SQuAD 2.0", squad_cells,
               ["kind", "protocol", "model", "train / eval questions", "epochs", "hardware", "date", "wall time",
-               "no-answer threshold", "EM", "F1", "span F1", "best F1", '"no answer" F1'],
+               "no-answer threshold", "EM", "F1", "span F1", "best F1", '"no answer" F1',
+               "short contexts: answered / abstained", "plain questions: right / abstained"],
               "EM, F1: exact match and F1 (%) at the run's no-answer threshold (a question is answered \"no answer\" "
               "when null score - best span score is above it; *calibrated*: chosen on held-out training questions). "
               "span F1: F1 of the best non-empty span on the answerable questions, whatever the threshold. best F1: "
               "F1 at the best threshold for these very questions (an oracle). \"no answer\" F1: answering \"no answer\" "
-              "everywhere. Before → after: the same eval questions scored by the model before fine-tuning."),
+              "everywhere. Before → after: the same eval questions scored by the model before fine-tuning. "
+              "short contexts (%): each eval question asked with one sentence of its paragraph (the answer's; for an "
+              "unanswerable one, the sentence closest to the question), as ask.py asks: answered of the answerable, "
+              "abstained of the unanswerable. plain questions (%): benchmarks/data/plain_questions.jsonl, answered "
+              "right (F1 >= 0.5) of the answerable, abstained of the rest (bertkit/qa/robustness.py)."),
     "imdb": ("IMDB sentiment", imdb_cells,
              ["kind", "protocol", "model", "train / validation / test reviews", "epochs", "hardware", "date",
               "wall time", "max tokens (truncation)", "accuracy", "macro F1", "validation accuracy"],

@@ -1,0 +1,109 @@
+"""Does the model answer short texts as users paste them? Two checks beside the paragraph metrics, both asked
+through ask.py's code path (bertkit.qa.inference.answer, fp32, the model's windows) at the run's threshold:
+
+- short contexts, from the run's eval questions: an answerable question with the sentence(s) holding its first
+  gold answer as the whole context; an unanswerable one with the sentence of its paragraph that shares the most
+  words with the question;
+- plain questions: benchmarks/data/plain_questions.jsonl, one-sentence factoid questions written for this
+  project (none from SQuAD), some whose sentence lacks the answer.
+
+Reported per set: answer rate, right rate (answered with F1 >= 0.5 against a gold answer) and F1 on the
+answerable ones (an abstention scores 0; best_span_f1 scores the best span whatever the threshold), and the
+abstain rate on the unanswerable ones.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from ..results.record import REPO
+from .scoring import compute_exact, compute_f1, normalize_answer
+
+PLAIN_QUESTIONS = REPO / "benchmarks" / "data" / "plain_questions.jsonl"
+RIGHT_F1 = 0.5  # an answer counts as right from this F1 on: the span found, give or take a word
+# a full stop after these is not a sentence end ("U.S. Army", "Dr. Who", "St. Louis")
+_ABBREV = {"mr", "mrs", "ms", "dr", "st", "jr", "sr", "mt", "vs", "etc", "no", "co", "inc", "ltd", "gen", "col",
+           "lt", "sgt", "capt", "rev", "prof", "fig", "approx", "ca", "c", "e.g", "i.e", "u.s", "u.k", "a.d", "b.c"}
+_END = re.compile(r"[.!?][\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_WORD = re.compile(r"\w+")
+_STOP = {"the", "a", "an", "of", "in", "on", "at", "to", "for", "by", "with", "and", "or", "is", "was", "are",
+         "were", "be", "been", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "do",
+         "does", "that", "this", "it", "its", "as", "from", "than", "many", "much"}
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) character spans of the sentences of `text`, covering it without its edge whitespace."""
+    spans, start = [], 0
+    for m in _END.finditer(text):
+        word = text[:m.start() + 1].split()[-1].rstrip(".!?").lower().lstrip("\"'([")
+        if text[m.start()] == "." and (word in _ABBREV or len(word) == 1):
+            continue
+        spans.append((start, m.start() + len(m.group().rstrip())))
+        start = m.end()
+    spans.append((start, len(text.rstrip())))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def short_context(ex: dict) -> dict:
+    """The question with one sentence of its paragraph as the context (see the module's docstring)."""
+    context, answers = ex["context"], ex["answers"]
+    spans = sentences(context)
+    if answers["text"]:
+        a0, t0 = answers["answer_start"][0], answers["text"][0]
+        cover = [s for s in spans if s[0] < a0 + len(t0) and s[1] > a0] or spans
+        lo, hi = min(cover[0][0], a0), max(cover[-1][1], a0 + len(t0))  # an answer may start in the gap
+        kept = [(t, s - lo) for t, s in zip(answers["text"], answers["answer_start"]) if s >= lo and s + len(t) <= hi]
+        return {"id": ex["id"], "question": ex["question"], "context": context[lo:hi],
+                "answers": {"text": [t for t, _ in kept], "answer_start": [s for _, s in kept]}}
+    q = _content_words(ex["question"])
+    best = max(spans, key=lambda s: len(q & _content_words(context[s[0]:s[1]])))  # first of the ties
+    return {"id": ex["id"], "question": ex["question"], "context": context[best[0]:best[1]],
+            "answers": {"text": [], "answer_start": []}}
+
+
+def read_plain_questions(path=PLAIN_QUESTIONS) -> list[dict]:
+    rows = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+    return [{"id": r["id"], "question": r["question"], "context": r["context"],
+             "answers": {"text": [r["answer"]] if r["answer"] else [], "answer_start": []}} for r in rows]
+
+
+def score(items: list[dict], results: list[dict]) -> dict:
+    """The set's rates (percent) from ask.py-style results, one per item, in order."""
+    ans = [(r, it["answers"]["text"]) for it, r in zip(items, results) if it["answers"]["text"]]
+    un = [r for it, r in zip(items, results) if not it["answers"]["text"]]
+
+    def f1(pred, golds):
+        return max(compute_f1(g, pred) for g in golds) if normalize_answer(pred) else 0.0
+
+    def pct(xs):
+        xs = list(xs)
+        return round(100.0 * sum(xs) / len(xs), 2) if xs else None
+    return {"answerable": len(ans), "unanswerable": len(un),
+            "answer_rate": pct(bool(r["answer"]) for r, _ in ans),
+            "right_rate": pct(f1(r["answer"], g) >= RIGHT_F1 for r, g in ans),
+            "exact": pct(max(compute_exact(x, r["answer"]) for x in g) for r, g in ans),
+            "f1": pct(f1(r["answer"], g) for r, g in ans),
+            "best_span_f1": pct(f1(r["best_span"], g) for r, g in ans),
+            "abstain_rate": pct(not r["answer"] for r in un)}
+
+
+def robustness(model, tokenizer, eval_examples, threshold: float, **windows) -> dict:
+    """Both checks, scored; the per-question answers of the plain questions kept (a short list) for reading."""
+    from .inference import answer
+    short = [short_context(ex) for ex in eval_examples]
+    plain = read_plain_questions()
+    out = {"threshold": threshold, "right_f1": RIGHT_F1}
+    for name, items in (("short_context", short), ("plain_questions", plain)):
+        res = answer(model, tokenizer, [x["question"] for x in items], [x["context"] for x in items],
+                     null_score_diff_threshold=threshold, **windows)
+        out[name] = score(items, res)
+        if name == "plain_questions":
+            out[name]["answers"] = {x["id"]: {"answer": r["answer"], "best_span": r["best_span"],
+                                              "null_odds": round(r["null_odds"], 3)} for x, r in zip(items, res)}
+    out["short_context"]["source"] = "the run's eval questions, one sentence each (bertkit/qa/robustness.py)"
+    out["plain_questions"]["source"] = str(PLAIN_QUESTIONS.relative_to(REPO))
+    return out
