@@ -72,7 +72,8 @@ def main():
     check_model_fits(a, model, tok)  # the real position limit and the tokenizer's special tokens per pair
     r = answer(model, tok, [a.question], [context], a.max_seq_length, a.doc_stride, a.max_query_length,
                n_best_size=a.n_best_size, max_answer_length=a.max_answer_length,
-               null_score_diff_threshold=threshold["value"])[0]
+               null_score_diff_threshold=threshold["value"],
+               short_context_threshold=threshold.get("short_contexts"))[0]
     r["threshold"] = threshold
     r["settings"] = settings
     r["precision"] = "fp32"
@@ -81,7 +82,10 @@ def main():
     if a.json:
         print(json.dumps(r, indent=2, ensure_ascii=False))
     else:
-        print(f"no-answer threshold {threshold['value']:+.3f}, from {threshold['source']}")
+        short = threshold.get("short_contexts")
+        print(f"no-answer threshold {threshold['value']:+.3f}"
+              + (f" ({short['value']:+.3f} for contexts of at most {short['max_words']} words)" if short else "")
+              + f", from {threshold['source']}")
         print(describe_settings(settings))
         if note:
             print(f"note: {note}")

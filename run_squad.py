@@ -210,8 +210,9 @@ def finish(result, model_args, data_args, training_args, trainer, tokenizer, bas
     result["runtime"] = optional("runtime record", runtime_record, model_args, training_args, trainer.model)
     threshold = result["null_threshold"]
     value, windows = threshold["value"] if threshold else 0.0, {k: getattr(data_args, k) for k in QA_KEYS}
-    d = ask_demo(optional, log, trainer.model, tokenizer, value, **windows)
-    rb = ask_robustness(optional, log, trainer.model, tokenizer, eval_examples, value, **windows) \
+    short = threshold.get("short_contexts") if threshold else None  # as ask.py reads it from qa_threshold.json
+    d = ask_demo(optional, log, trainer.model, tokenizer, value, short, **windows)
+    rb = ask_robustness(optional, log, trainer.model, tokenizer, eval_examples, value, short, **windows) \
         if eval_examples is not None else None
     result.update(demo=d, demo_baseline=baseline.get("demo") if baseline else None, robustness=rb,
                   warnings=optional.warnings)

@@ -48,6 +48,21 @@ POINTS = {
     "hlr_all_e2.4_seed1234": ("seed", {**ALL, "EPOCHS": "2.4", "SEED": "1234"}),
     # the quick job (QUICK=1: 3,200 questions once, one learning rate)
     "quick": ("recipe", {"QUICK": "1"}),
+    # issue 30's levers for answering short texts, on the default recipe of issue 29 (no attention dropout,
+    # eager attention in training), seed 42; "robust": each point's short-context and plain-questions figures
+    "r30_default": ("robust", {**ALL, "EPOCHS": "2.4"}),
+    # half the training questions asked again on one sentence: the answer's, and a close one without it
+    "r30_short50": ("robust", {**ALL, "EPOCHS": "2.4", "SHORT_CONTEXT_SHARE": "0.5",
+                               "SHORT_CONTEXT_NEGATIVES": "closest"}),  # as it ran (closest was then the only way)
+    "r30_short50_random": ("robust", {**ALL, "EPOCHS": "2.4", "SHORT_CONTEXT_SHARE": "0.5",
+                                      "SHORT_CONTEXT_NEGATIVES": "random"}),
+    # both on two more seeds (the short contexts' own threshold calibrated in every run from here on)
+    "r30_default_seed7": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "7"}),
+    "r30_short50_random_seed7": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "7", "SHORT_CONTEXT_SHARE": "0.5",
+                                            "SHORT_CONTEXT_NEGATIVES": "random"}),
+    "r30_default_seed1234": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "1234"}),
+    "r30_short50_random_seed1234": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "1234", "SHORT_CONTEXT_SHARE": "0.5",
+                                               "SHORT_CONTEXT_NEGATIVES": "random"}),
     # The first runs held out whole *paragraphs* for calibration (then the default; files renamed *_para): on
     # trained articles the model is surer of itself than on new ones, and the threshold came out too high.
     "c20_all_e1.8_para": ("paragraph", {**ALL, "EPOCHS": "1.8", **PARA}),
@@ -121,6 +136,15 @@ def report() -> int:
         lines += ["## Other recipes at a curve point's budget", "", curve.table(others["recipe"]), ""]
     if others["seed"]:
         lines += ["## Other seeds", "", curve.table(others["seed"]), ""]
+    robust = [p for p in points if group.get(p["name"]) == "robust"]
+    if robust:
+        lines += ["## Answering short texts (issue 30)", "",
+                  "Each point's paragraph F1 and demo at its own calibrated threshold, and the short-text checks "
+                  "at that threshold (`robustness` in its JSON, bertkit/qa/robustness.py): *short contexts*, the "
+                  "eval questions each with one sentence of its paragraph (the answer's; for an unanswerable "
+                  "question the closest one); *plain questions*, the 50 of benchmarks/data/plain_questions.jsonl. "
+                  "Answered and right (F1 >= 0.5) are of the answerable ones, abstained of the others, in percent.",
+                  "", curve.robust_table(robust), ""]
     if others["paragraph"]:
         lines += ["## Calibrated on held-out paragraphs instead of articles (the first runs)", "",
                   "The same pipeline, but the calibration questions were whole paragraphs of the training articles "

@@ -66,6 +66,8 @@ if [ "$ON_CPU" = 1 ]; then TRAIN_ATTN_IMPLEMENTATION="${TRAIN_ATTN_IMPLEMENTATIO
 TORCH_COMPILE="${TORCH_COMPILE:-0}"
 FREEZE_LAYERS="${FREEZE_LAYERS-}"        # embeddings + the first N layers not trained (empty: train everything)
 LATE_NO_ANSWER_SHARE="${LATE_NO_ANSWER_SHARE-}"   # no-answer windows in the last this share of the epoch (empty: shuffled)
+SHORT_CONTEXT_SHARE="${SHORT_CONTEXT_SHARE-}"     # this share of training questions asked again on one sentence (empty: off)
+SHORT_CONTEXT_NEGATIVES="${SHORT_CONTEXT_NEGATIVES:-random}"   # their sentence without the answer: random | closest | none
 WARMUP="${WARMUP:-0.1}"
 BATCH="${BATCH:-16}"
 THRESHOLD="${THRESHOLD:-auto}"           # no-answer threshold: auto = calibrated on held-out training questions
@@ -95,6 +97,9 @@ if [ -n "$MAX_TRAIN_SAMPLES" ]; then TRAIN+=(--max_train_samples "$MAX_TRAIN_SAM
 if [ -n "$UNANSWERABLE_FRACTION" ]; then TRAIN+=(--max_train_unanswerable_fraction "$UNANSWERABLE_FRACTION"); fi
 if [ -n "$FREEZE_LAYERS" ]; then TRAIN+=(--freeze_layers "$FREEZE_LAYERS"); fi
 if [ -n "$LATE_NO_ANSWER_SHARE" ]; then TRAIN+=(--late_no_answer_share "$LATE_NO_ANSWER_SHARE"); fi
+if [ -n "$SHORT_CONTEXT_SHARE" ]; then
+  TRAIN+=(--short_context_share "$SHORT_CONTEXT_SHARE" --short_context_negatives "$SHORT_CONTEXT_NEGATIVES")
+fi
 if [ -n "$HEAD_LR" ]; then TRAIN+=(--head_learning_rate "$HEAD_LR"); fi
 if [ -n "$ATTENTION_DROPOUT" ]; then TRAIN+=(--attention_dropout "$ATTENTION_DROPOUT"); fi
 if [ -n "$TRAIN_ATTN_IMPLEMENTATION" ]; then TRAIN+=(--train_attn_implementation "$TRAIN_ATTN_IMPLEMENTATION"); fi

@@ -75,6 +75,8 @@ def test_results_json_has_provenance_and_all_metrics(runs, tiny_model_dir):
         assert x["short_context"]["answerable"] + x["short_context"]["unanswerable"] == 24
         assert (x["plain_questions"]["answerable"], x["plain_questions"]["unanswerable"]) == (36, 14)
     assert rb["threshold"] == r["null_threshold"]["value"] and len(rb["plain_questions"]["answers"]) == 50
+    short = r["null_threshold"]["short_contexts"]  # calibrated on the same questions, one sentence each
+    assert rb["short_context_threshold"] == short and short["n_questions"] == r["null_threshold"]["calibration"]["n_questions"]
 
 
 def test_metrics_recompute_from_written_predictions(runs, dev_file):
@@ -211,7 +213,9 @@ def test_a_model_that_abstains_everywhere_says_so(runs, tmp_path):
     out = run("ask.py", "--model", model).stdout.splitlines()
     notes = [ln for ln in out if ln.startswith("note: this model did not learn which questions have no answer")]
     assert len(notes) == 1 and "train longer" in notes[0]
-    assert out[-1].startswith(("best guess: ", "answer: ")) and f"it answers below {saved['value']:+.2f}" in out[-1]
+    short = saved["short_contexts"]["value"]  # the demo's one-sentence context is asked at the short contexts' own
+    assert f"({short:+.3f} for contexts of at most 50 words)" in next(ln for ln in out if ln.startswith("no-answer threshold"))
+    assert out[-1].startswith(("best guess: ", "answer: ")) and f"it answers below {short:+.2f}" in out[-1]
     assert out[-1].startswith("answer: ") or "the model is not sure enough to answer: margin" in out[-1]
     r = json.loads((runs / "ft.json").read_text())
     r["null_threshold"] = saved

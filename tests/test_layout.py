@@ -289,6 +289,15 @@ FIGURES = {
     "test accuracy before → after": ("baseline_accuracy", "accuracy"),
     "macro f1 after": ("macro_f1",),
     "validation accuracy": ("validation_accuracy",),
+    # issue 30's runs (answering short texts), one row each
+    "short-context threshold": ("null_threshold.short_contexts.value",),
+    "demo: answer (margin)": ("demo.null_odds", "text:demo.answer"),
+    "short contexts: answered / right / abstained": ("robustness.short_context.answer_rate",
+                                                     "robustness.short_context.right_rate",
+                                                     "robustness.short_context.abstain_rate"),
+    "plain questions: answered / right / abstained": ("robustness.plain_questions.answer_rate",
+                                                      "robustness.plain_questions.right_rate",
+                                                      "robustness.plain_questions.abstain_rate"),
     # benchmarks/train_profile.py runs, one row each
     "training step (": (),
     "windows/s": ("results.windows_per_second",),

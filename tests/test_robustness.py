@@ -5,6 +5,8 @@ import json
 
 from bertkit.data import squad as D
 from bertkit.qa.robustness import PLAIN_QUESTIONS, read_plain_questions, score, sentences, short_context
+from bertkit.qa.scoring import normalize_answer
+from bertkit.qa.short_contexts import add_short_contexts
 
 
 def test_sentences_split_at_sentence_ends_not_abbreviations():
@@ -30,6 +32,29 @@ def test_short_contexts_of_the_eval_articles(dev_file):
         else:
             assert sc["answers"]["text"] == []
     assert shorter > 0.8 * len(ev)  # most paragraphs have more than one sentence
+
+
+def test_short_context_training_copies_of_the_training_articles(dev_file):
+    splits, _ = D.load_squad(validation_file=dev_file, protocol="dev-split", need_train=True, need_eval=False)
+    tr = splits["train"].select(range(300))
+    assert add_short_contexts(tr, 0.0, 42)[0] is tr
+    assert add_short_contexts(tr, 0.5, 42, "none")[1]["added"]["other_sentence"] == 0
+    out, rec = add_short_contexts(tr, 0.5, 42, "closest")
+    assert rec["questions_drawn"] == 150 and len(out) == len(tr) + sum(rec["added"].values())
+    assert rec["added"]["answer_sentence"] > 0 and rec["added"]["other_sentence"] > 0
+    assert len(set(out["id"])) == len(out) and out.features == tr.features
+    by_id = {ex["id"]: ex for ex in tr}
+    for ex in out.select(range(len(tr), len(out))):
+        base = by_id[ex["id"].rsplit("~", 1)[0]]
+        assert ex["context"] in base["context"] and len(ex["context"]) < len(base["context"])
+        if ex["id"].endswith("~other"):  # a close sentence holding none of the answers, as no answer
+            assert base["answers"]["text"] and not ex["answers"]["text"]
+            assert not any(normalize_answer(t) in normalize_answer(ex["context"]) for t in base["answers"]["text"])
+        elif base["answers"]["text"]:  # the answer where its offset says, in a sentence
+            t, s = ex["answers"]["text"][0], ex["answers"]["answer_start"][0]
+            assert ex["context"][s:s + len(t)] == t
+        else:
+            assert not ex["answers"]["text"]
 
 
 def test_plain_questions_file():
@@ -62,3 +87,23 @@ def test_the_line_says_the_best_guess_and_why_it_was_not_given():
     assert describe({**unsure, "answer": "Beijing", "null_odds": -4.9}, -4.61) == \
         "answer: 'Beijing' (no-answer margin -4.90; it answers below -4.61)"
     assert describe({"answer": "", "best_span": "", "null_odds": 1.0}, 0.0).startswith("no answer (no span found")
+
+
+def test_short_contexts_are_asked_at_their_own_threshold(tiny_model_dir, tmp_path):
+    """A context of at most max_words words is asked at the short contexts' threshold, a longer one at the
+    paragraph threshold; the saved file's short threshold is read unless a threshold is given."""
+    import shutil
+    from bertkit.qa.inference import answer, resolve_threshold
+    from bertkit.train.modeling import load_qa_model
+    tok, model = load_qa_model(tiny_model_dir, seed=0)
+    short, long = "The capital of China is Beijing.", " ".join(["The capital of China is Beijing."] * 12)
+    rs = answer(model, tok, ["What is the capital of China?"] * 2, [short, long], max_seq_length=128, doc_stride=32,
+                null_score_diff_threshold=-1e9, short_context_threshold={"value": 1e9, "max_words": 50})
+    assert [r["threshold_used"] for r in rs] == [1e9, -1e9]
+    assert rs[0]["answer"] == rs[0]["best_span"] != "" and rs[1]["answer"] == ""
+    d = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, d)
+    (d / "qa_threshold.json").write_text(json.dumps({"value": -1.0, "method": "calibrated",
+                                                     "short_contexts": {"value": 2.0, "max_words": 50}}))
+    assert resolve_threshold(None, d)[0]["short_contexts"] == {"value": 2.0, "max_words": 50}
+    assert "short_contexts" not in resolve_threshold(0.5, d)[0]  # a given threshold is for every context

@@ -30,6 +30,17 @@ class DataArguments:
         "help": "Order training so that every no-answer window comes in the last this share of each epoch (spans "
                 "first, then which questions have no answer), grouped by length within each part; the run then "
                 "samples in this order (train_sampling_strategy sequential). Default: shuffled."})
+    calibrate_short_contexts: bool = field(default=True, metadata={
+        "help": "With a calibrated threshold, calibrate a second one on the calibration questions each asked with "
+                "one sentence of its paragraph; ask.py, the page and the API use it for short contexts "
+                "(bertkit/qa/short_threshold.py). The paragraph metrics keep the paragraph threshold."})
+    short_context_share: float = field(default=0.0, metadata={
+        "help": "Ask this share of the training questions again with one sentence of their paragraph as the context "
+                "(the answer's sentence; the closest sentence without it, as no answer), as users paste short "
+                "texts (bertkit/qa/short_contexts.py). 0: off."})
+    short_context_negatives: str = field(default="random", metadata={
+        "help": "With --short_context_share: the sentence without the answer an answerable question is also asked "
+                "with, as no answer: random | closest (most words shared with the question) | none."})
     max_seq_length: int = 384
     doc_stride: int = field(default=128, metadata={"help": "Tokens shared by consecutive windows of a long context."})
     max_query_length: int = 64
@@ -91,6 +102,10 @@ def check_sizes(data_args):
     late = data_args.late_no_answer_share
     if late is not None and not 0 < late <= 1:
         raise UserError(f"--late_no_answer_share {late}: give a share above 0 and at most 1 (or leave it out)")
+    if not 0 <= data_args.short_context_share <= 1:
+        raise UserError(f"--short_context_share {data_args.short_context_share}: give a share between 0 and 1")
+    if data_args.short_context_negatives not in ("random", "closest", "none"):
+        raise UserError(f"--short_context_negatives {data_args.short_context_negatives!r}: give random, closest or none")
     if data_args.calibration_unit not in ("article", "paragraph"):
         raise UserError(f"--calibration_unit {data_args.calibration_unit!r}: give article or paragraph")
     if data_args.calibration_method not in CALIBRATION_METHODS:

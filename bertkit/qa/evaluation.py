@@ -26,6 +26,7 @@ TRAINING_FLAGS = frozenset({
     "freeze_word_embeddings", "freeze_layers", "head_learning_rate", "attention_dropout",  # ModelArguments
     "train_attn_implementation",
     "max_train_samples", "max_train_unanswerable_fraction", "late_no_answer_share",  # DataArguments
+    "short_context_share", "short_context_negatives",
 })
 def flags_given(types, argv) -> list[str]:
     """The fields of the dataclasses `types` that the command line `argv` itself sets, in its order, read as
@@ -73,21 +74,23 @@ def load_model(model_args, data_args, training_args, optional):
     return model_path, tokenizer, model, model_info
 
 
-def ask_demo(optional, logger, model, tokenizer, threshold: float = 0.0, **windows) -> dict | None:
+def ask_demo(optional, logger, model, tokenizer, threshold: float = 0.0, short=None, **windows) -> dict | None:
     """The demo question (bertkit.qa.inference.DEMO) at `threshold` with the window settings given
     (max_seq_length, doc_stride, ...), logged to the script's `logger`; None where it failed (a warning of the run)."""
     from .inference import demo, describe
-    d = optional("demo", demo, model, tokenizer, null_score_diff_threshold=threshold, **windows)
+    d = optional("demo", demo, model, tokenizer, null_score_diff_threshold=threshold, short_context_threshold=short,
+                 **windows)
     if d:
         logger.info("demo %r: %s", d["question"], describe(d, threshold))
     return d
 
 
-def ask_robustness(optional, logger, model, tokenizer, examples, threshold: float = 0.0, **windows) -> dict | None:
+def ask_robustness(optional, logger, model, tokenizer, examples, threshold: float = 0.0, short=None,
+                   **windows) -> dict | None:
     """Short contexts and plain questions (bertkit.qa.robustness) at `threshold`, logged in one line each; None
     where it failed (a warning of the run)."""
     from .robustness import robustness
-    r = optional("robustness", robustness, model, tokenizer, examples, threshold, **windows)
+    r = optional("robustness", robustness, model, tokenizer, examples, threshold, short, **windows)
     for name, what in (("short_context", "short contexts (one sentence of an eval paragraph)"),
                        ("plain_questions", "plain questions")) if r else ():
         x = r[name]

@@ -9,6 +9,7 @@ import torch
 from ..train.model_settings import QA_KEYS, dataclass_defaults, resolve_settings
 from .features import prepare_eval_features
 from .postprocess import postprocess_qa
+from .short_threshold import MAX_WORDS, threshold_for
 from .tutorial import DEMO
 
 
@@ -21,7 +22,8 @@ def qa_settings(model_path, given: dict) -> dict:
 
 def resolve_threshold(flag_value, model_path) -> tuple[dict, str | None]:
     """The no-answer threshold to ask with, {"value", "source"}: the flag (or request) value, else the one a
-    fine-tuning run calibrated and saved beside the model (qa_threshold.json), else 0.0; and the one-line note of
+    fine-tuning run calibrated and saved beside the model (qa_threshold.json; with its short contexts' own,
+    "short_contexts": {"value", "max_words"}, where it has one), else 0.0; and the one-line note of
     a model whose calibration found it cannot tell (None otherwise), whatever the value used."""
     from .arguments import THRESHOLD_FILE, saved_threshold
     from .scoring import abstain_note
@@ -30,6 +32,9 @@ def resolve_threshold(flag_value, model_path) -> tuple[dict, str | None]:
         threshold = {"value": float(flag_value), "source": "--threshold"}
     elif saved:
         threshold = {"value": saved["value"], "source": f"{Path(str(model_path)) / THRESHOLD_FILE} ({saved.get('method')})"}
+        short = saved.get("short_contexts")
+        if isinstance(short, dict) and isinstance(short.get("value"), (int, float)):  # bertkit.qa.short_threshold
+            threshold["short_contexts"] = {"value": float(short["value"]), "max_words": int(short.get("max_words", MAX_WORDS))}
     else:
         threshold = {"value": 0.0, "source": "default (the model folder has no qa_threshold.json)"}
     return threshold, abstain_note(saved)
@@ -37,9 +42,12 @@ def resolve_threshold(flag_value, model_path) -> tuple[dict, str | None]:
 
 @torch.no_grad()
 def answer(model, tokenizer, questions, contexts, max_seq_length=None, doc_stride=None, max_query_length=None,
-           n_best_size=None, max_answer_length=None, null_score_diff_threshold=0.0, n_best=5, batch_size=16):
+           n_best_size=None, max_answer_length=None, null_score_diff_threshold=0.0, n_best=5, batch_size=16,
+           short_context_threshold=None):
     """Returns one dict per question: answer ("" = no answer), best_span and its character offsets, its
-    probability among the n best and "no answer", null_odds, and the n_best best entries. The windows of all
+    probability among the n best and "no answer", null_odds, the threshold it was asked at (threshold_used:
+    short_context_threshold's value for a short context where given, bertkit.qa.short_threshold) and the n_best
+    best entries. The windows of all
     questions go through the model in batches, longest first (padded on the right: positions hold). A window
     setting left None is run_squad.py's default (DataArguments; ask.py and serve.py pass the model's own)."""
     from .arguments import DataArguments
@@ -64,13 +72,15 @@ def answer(model, tokenizer, questions, contexts, max_seq_length=None, doc_strid
         for j, i in enumerate(idx):
             starts[i], ends[i] = out.start_logits[j].float().cpu().numpy(), out.end_logits[j].float().cpu().numpy()
     examples = [{"id": i, "context": c} for i, c in zip(ex["id"], ex["context"])]
-    preds, nbest, odds, nonnull = postprocess_qa(examples, feats["example_id"], feats["offset_mapping"],
+    _, nbest, odds, nonnull = postprocess_qa(examples, feats["example_id"], feats["offset_mapping"],
                                                  starts, ends, n_best_size, max_answer_length,
                                                  null_score_diff_threshold, cls_indices=feats["cls_index"])
     results = []
-    for i, q in zip(ex["id"], questions):
+    for i, q, c in zip(ex["id"], questions, ex["context"]):
         best = next((e for e in nbest[i] if e["text"] and e["text"] == nonnull[i]), None)
-        results.append({"question": q, "answer": preds[i], "best_span": nonnull[i],
+        used = threshold_for(c, null_score_diff_threshold, short_context_threshold)
+        results.append({"question": q, "answer": "" if odds[i] > used else nonnull[i],  # as postprocess_qa cuts
+                        "best_span": nonnull[i], "threshold_used": used,
                         "best_span_offsets": best["offsets"] if best else None,
                         "best_span_probability": best["probability"] if best else None,
                         "null_odds": odds[i],
@@ -82,13 +92,16 @@ def answer(model, tokenizer, questions, contexts, max_seq_length=None, doc_strid
 def demo(model, tokenizer, **kw) -> dict:
     r = answer(model, tokenizer, [DEMO["question"]], [DEMO["context"]], **kw)[0]
     return {"question": DEMO["question"], "context": DEMO["context"], "answer": r["answer"],
-            "best_span": r["best_span"], "null_odds": r["null_odds"]}
+            "best_span": r["best_span"], "null_odds": r["null_odds"], "threshold_used": r["threshold_used"]}
 
 
 def describe(r: dict, threshold: float | None = None) -> str:
     """One line. With the threshold it was asked at: the answer, or the best guess and why it was not given
-    (margin = null score - best span score; the model answers when the margin is at or below the threshold)."""
+    (margin = null score - best span score; the model answers when the margin is at or below the threshold). The
+    threshold is the one the answer was asked at where `r` says (threshold_used: a short context's own)."""
     m = r["null_odds"]
+    if threshold is not None:
+        threshold = r.get("threshold_used", threshold)
     if threshold is None:
         shown = repr(r["answer"]) if r["answer"] else "<no answer>"
         return f"answer: {shown} | best span: {r['best_span']!r} | no-answer margin (null - best span): {m:+.3f}"

@@ -44,7 +44,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if text[s:e].strip()]
 
 
-def _content_words(text: str) -> set[str]:
+def content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
@@ -59,8 +59,8 @@ def short_context(ex: dict) -> dict:
         kept = [(t, s - lo) for t, s in zip(answers["text"], answers["answer_start"]) if s >= lo and s + len(t) <= hi]
         return {"id": ex["id"], "question": ex["question"], "context": context[lo:hi],
                 "answers": {"text": [t for t, _ in kept], "answer_start": [s for _, s in kept]}}
-    q = _content_words(ex["question"])
-    best = max(spans, key=lambda s: len(q & _content_words(context[s[0]:s[1]])))  # first of the ties
+    q = content_words(ex["question"])
+    best = max(spans, key=lambda s: len(q & content_words(context[s[0]:s[1]])))  # first of the ties
     return {"id": ex["id"], "question": ex["question"], "context": context[best[0]:best[1]],
             "answers": {"text": [], "answer_start": []}}
 
@@ -91,15 +91,16 @@ def score(items: list[dict], results: list[dict]) -> dict:
             "abstain_rate": pct(not r["answer"] for r in un)}
 
 
-def robustness(model, tokenizer, eval_examples, threshold: float, **windows) -> dict:
-    """Both checks, scored; the per-question answers of the plain questions kept (a short list) for reading."""
+def robustness(model, tokenizer, eval_examples, threshold: float, short: dict | None = None, **windows) -> dict:
+    """Both checks, scored, at `threshold` (`short`'s for short contexts where given, as ask.py asks); the
+    per-question answers of the plain questions kept (a short list) for reading."""
     from .inference import answer
-    short = [short_context(ex) for ex in eval_examples]
+    sentences_of_eval = [short_context(ex) for ex in eval_examples]
     plain = read_plain_questions()
-    out = {"threshold": threshold, "right_f1": RIGHT_F1}
-    for name, items in (("short_context", short), ("plain_questions", plain)):
+    out = {"threshold": threshold, "short_context_threshold": short, "right_f1": RIGHT_F1}
+    for name, items in (("short_context", sentences_of_eval), ("plain_questions", plain)):
         res = answer(model, tokenizer, [x["question"] for x in items], [x["context"] for x in items],
-                     null_score_diff_threshold=threshold, **windows)
+                     null_score_diff_threshold=threshold, short_context_threshold=short, **windows)
         out[name] = score(items, res)
         if name == "plain_questions":
             out[name]["answers"] = {x["id"]: {"answer": r["answer"], "best_span": r["best_span"],

@@ -13,6 +13,8 @@ from ..errors import UserError
 from ..results.record import write_json_atomic
 from .arguments import check_sizes, threshold_setting
 from .features import featurize
+from .short_contexts import add_short_contexts
+from .short_threshold import calibrate_short
 from .threshold_curve import ids_digest
 from .scoring import abstain_note, apply_threshold, calibrate_threshold, squad_v2_metrics
 
@@ -45,6 +47,9 @@ def load_questions(data_args, training_args, need_train, need_calibration=False,
             raise UserError("no training questions left after --max_train_samples / "
                             f"--max_train_unanswerable_fraction {data_args.max_train_unanswerable_fraction} (the "
                             "training data may hold only unanswerable questions); loosen them")
+        if data_args.short_context_share:
+            tr, prov["short_contexts"] = add_short_contexts(tr, data_args.short_context_share, seed,
+                                                            data_args.short_context_negatives)
     if ev is not None and len(ev) == 0:
         raise UserError("no evaluation questions; check --validation_file and --max_eval_samples")
     return {"train": tr if need_train else None, "validation": ev, "calibration": cal, "prov": prov, "seed": seed,
@@ -166,6 +171,16 @@ def calibrate(trainer, questions, data_args, out_dir=None) -> dict:
     if cal["answered_share"] == 0:  # answering never beat "no answer" there: say so wherever the model goes
         rec["abstains_everywhere"] = True
         log.warning("%s", abstain_note(rec))
+    if data_args.calibrate_short_contexts:
+        from ..train.model_settings import QA_KEYS
+        t1 = time.perf_counter()
+        rec["short_contexts"] = calibrate_short(trainer.model, trainer.processing_class, examples,
+                                                data_args.calibration_method,
+                                                **{k: getattr(data_args, k) for k in QA_KEYS})
+        rec["short_contexts"]["seconds"] = round(time.perf_counter() - t1, 2)
+        log.info("calibrated no-answer threshold for contexts of at most %d words: %.3f (F1 %.2f on the same "
+                 "questions, one sentence each)", rec["short_contexts"]["max_words"], rec["short_contexts"]["value"],
+                 rec["short_contexts"]["f1"])
     if out_dir is not None and trainer.is_world_process_zero():
         for name, obj in zip(CALIBRATION_FILES, (odds, nonnull)):
             write_json_atomic(Path(out_dir) / f"{name}.json", obj)
@@ -187,7 +202,8 @@ def hyperparameters(data_args, training_args, model_args=None) -> dict:
     hp["null_score_diff_threshold"] = threshold_setting(data_args)  # a number, or 'auto' (see null_threshold)
     for k in ("max_seq_length", "doc_stride", "max_query_length", "max_train_samples", "max_eval_samples",
               "max_train_unanswerable_fraction", "n_best_size", "max_answer_length", "calibration_samples",
-              "calibration_method", "calibration_unit", "late_no_answer_share"):
+              "calibration_method", "calibration_unit", "late_no_answer_share", "short_context_share", "short_context_negatives",
+              "calibrate_short_contexts"):
         hp[k] = getattr(data_args, k)
     return hp
 

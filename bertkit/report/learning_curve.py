@@ -112,7 +112,8 @@ def point(json_path, with_study: bool = True) -> dict:
            "span_f1": m.get("nonnull_HasAns_f1"), "f1_at_0": m.get("f1_at_0"),
            "no_answer_f1": 100.0 * m["NoAns_total"] / m["total"], "n_eval": m["total"],
            "demo_best_span": demo.get("best_span"), "demo_answer": demo.get("answer"),
-           "demo_margin": demo.get("null_odds")}
+           "demo_margin": demo.get("null_odds"), "demo_threshold": demo.get("threshold_used"),
+           "robustness": d.get("robustness")}
     rec["vs_no_answer"] = rec["f1"] - rec["no_answer_f1"]
     rec["calibration_study"] = study(d, json_path) if with_study else None
     # Both methods, whichever the run used: calibration does not touch training, so the other method's figures
@@ -185,6 +186,31 @@ def table(points: list[dict], link_prefix: str = "") -> str:
             f"{_n(_m(r, 'f1'))} ({_n(other)})", f"{_m(r, 'vs_no_answer'):+.2f}" if _m(r, "f1") is not None else "–",
             _n(_m(r, "HasAns_f1")), _n(r["best_f1"]), _n(r["span_f1"]), _n(r["f1_at_0"]), _n(_m(r, "noise_sd")),
             _n(r["no_answer_f1"]), f"{r['demo_best_span']!r} / {_m(r, 'demo_answer')!r}"]) + " |")
+    return "\n".join(rows)
+
+
+def robust_table(points: list[dict], link_prefix: str = "") -> str:
+    """Markdown: the run's paragraph F1 at its own threshold, its demo, and the short-text checks
+    (bertkit.qa.robustness) as ask.py asks them (a short context at the short contexts' threshold where the run
+    has one): answered / right / abstained, percent."""
+    head = ["point", "seed", "precision", "training min", "F1 (vs \"no answer\")", "HasAns F1",
+            "short contexts' threshold (paragraphs')", "demo answer (margin; threshold)",
+            "short contexts: answered (right) / abstained", "short contexts: best span F1",
+            "plain questions: answered (right) / abstained"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in points:
+        rb = r.get("robustness") or {}
+        sc, pq = rb.get("short_context") or {}, rb.get("plain_questions") or {}
+
+        def rates(x):
+            return f"{_n(x.get('answer_rate'))} ({_n(x.get('right_rate'))}) / {_n(x.get('abstain_rate'))}" if x else "–"
+        shown = r["demo_threshold"] if r.get("demo_threshold") is not None else r["threshold"]
+        margin = f"{r['demo_margin']:+.2f}; {shown:+.2f}" if r["demo_margin"] is not None else "–"
+        rows.append("| " + " | ".join([
+            f"[{r['name']}]({link_prefix}{r['json']})", str(r["seed"]), str(r["precision"]),
+            f"{r['train_seconds'] / 60:.1f}", f"{_n(r['f1'])} ({r['vs_no_answer']:+.2f})", _n(r["HasAns_f1"]),
+            f"{_n((rb.get('short_context_threshold') or {}).get('value'))} ({_n(r['threshold'])})",
+            f"{r['demo_answer']!r} ({margin})", rates(sc), _n(sc.get("best_span_f1")), rates(pq)]) + " |")
     return "\n".join(rows)
 
 
