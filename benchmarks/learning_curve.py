@@ -50,17 +50,17 @@ POINTS = {
     "quick": ("recipe", {"QUICK": "1"}),
     # issue 30's levers for answering short texts, on the default recipe of issue 29 (no attention dropout,
     # eager attention in training), seed 42; "robust": each point's short-context and plain-questions figures
-    "r30_default": ("robust", {**ALL, "EPOCHS": "2.4"}),
+    "r30_default": ("robust", {**ALL, "EPOCHS": "2.4", "SHORT_CONTEXT_SHARE": ""}),  # the recipe before issue 30
     # half the training questions asked again on one sentence: the answer's, and a close one without it
     "r30_short50": ("robust", {**ALL, "EPOCHS": "2.4", "SHORT_CONTEXT_SHARE": "0.5",
                                "SHORT_CONTEXT_NEGATIVES": "closest"}),  # as it ran (closest was then the only way)
     "r30_short50_random": ("robust", {**ALL, "EPOCHS": "2.4", "SHORT_CONTEXT_SHARE": "0.5",
                                       "SHORT_CONTEXT_NEGATIVES": "random"}),
     # both on two more seeds (the short contexts' own threshold calibrated in every run from here on)
-    "r30_default_seed7": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "7"}),
+    "r30_default_seed7": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "7", "SHORT_CONTEXT_SHARE": ""}),
     "r30_short50_random_seed7": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "7", "SHORT_CONTEXT_SHARE": "0.5",
                                             "SHORT_CONTEXT_NEGATIVES": "random"}),
-    "r30_default_seed1234": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "1234"}),
+    "r30_default_seed1234": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "1234", "SHORT_CONTEXT_SHARE": ""}),
     "r30_short50_random_seed1234": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "1234", "SHORT_CONTEXT_SHARE": "0.5",
                                                "SHORT_CONTEXT_NEGATIVES": "random"}),
     # The first runs held out whole *paragraphs* for calibration (then the default; files renamed *_para): on

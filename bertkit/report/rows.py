@@ -264,7 +264,8 @@ SECTIONS = {  # title, cells function, columns (run, date and plots are added), 
               "F1 at the best threshold for these very questions (an oracle). \"no answer\" F1: answering \"no answer\" "
               "everywhere. Before → after: the same eval questions scored by the model before fine-tuning. "
               "short contexts (%): each eval question asked with one sentence of its paragraph (the answer's; for an "
-              "unanswerable one, the sentence closest to the question), as ask.py asks: answered of the answerable, "
+              "unanswerable one, the sentence closest to the question), as ask.py asks (at the short contexts' own "
+              "threshold where the run calibrated one): answered of the answerable, "
               "abstained of the unanswerable. plain questions (%): benchmarks/data/plain_questions.jsonl, answered "
               "right (F1 >= 0.5) of the answerable, abstained of the rest (bertkit/qa/robustness.py)."),
     "imdb": ("IMDB sentiment", imdb_cells,
