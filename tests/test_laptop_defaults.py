@@ -95,6 +95,9 @@ def test_quick_job_says_what_it_is_and_keeps_the_ten_minute_recipe(hf_home_with_
     default, _ = plan("finetune_subset.sh", hf_home_with_bert_base, DATA_DIR=Path(dev_file).parents[1])
     assert flag(quick, "--max_train_samples") == "3200" and flag(quick, "--num_train_epochs") == "1"
     assert "--max_train_samples" not in default and float(flag(default, "--num_train_epochs")) > 1
+    # the default job also trains on one-sentence contexts (issue 30); the quick one keeps its budget without them
+    assert (flag(default, "--short_context_share"), flag(default, "--short_context_negatives")) == ("0.5", "random")
+    assert "--short_context_share" not in quick
     for cmd in (quick, default):
         assert flag(cmd, "--null_score_diff_threshold") == "auto" and flag(cmd, "--precision") == "auto"
 
