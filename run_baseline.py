@@ -69,9 +69,9 @@ def main():
                          "eval_samples_per_second": round(len(feats) / t_eval, 2)}, **prov}
     write_essentials(training_args.output_dir, result)  # before anything optional
     result["runtime"] = optional("runtime record", runtime_record, model_args, training_args, model)
-    windows = {k: getattr(data_args, k) for k in QA_KEYS}
-    d = ask_demo(optional, log, model, tokenizer, **windows)
-    rb = ask_robustness(optional, log, model, tokenizer, examples, float(data_args.null_score_diff_threshold), **windows)
+    windows, value = {k: getattr(data_args, k) for k in QA_KEYS}, A.threshold_setting(data_args)  # a number here
+    d = ask_demo(optional, log, model, tokenizer, value, **windows)
+    rb = ask_robustness(optional, log, model, tokenizer, examples, value, **windows)
     result.update(demo=d, robustness=rb, warnings=optional.warnings)
     path = A.results_path(data_args, training_args)
     write_json_atomic(path, result)

@@ -9,6 +9,7 @@ from ..errors import UserError
 from ..results.record import REPO
 from ..train.modeling import check_length
 from .scoring import CALIBRATION_METHODS
+from .short_contexts import NEGATIVES
 
 
 @dataclass
@@ -36,8 +37,8 @@ class DataArguments:
                 "(bertkit/qa/short_threshold.py). The paragraph metrics keep the paragraph threshold."})
     short_context_share: float = field(default=0.0, metadata={
         "help": "Ask this share of the training questions again with one sentence of their paragraph as the context "
-                "(the answer's sentence; the closest sentence without it, as no answer), as users paste short "
-                "texts (bertkit/qa/short_contexts.py). 0: off."})
+                "(the answer's sentence; a sentence without it, as no answer: --short_context_negatives), as users "
+                "paste short texts (bertkit/qa/short_contexts.py). 0: off."})
     short_context_negatives: str = field(default="random", metadata={
         "help": "With --short_context_share: the sentence without the answer an answerable question is also asked "
                 "with, as no answer: random | closest (most words shared with the question) | none."})
@@ -104,8 +105,8 @@ def check_sizes(data_args):
         raise UserError(f"--late_no_answer_share {late}: give a share above 0 and at most 1 (or leave it out)")
     if not 0 <= data_args.short_context_share <= 1:
         raise UserError(f"--short_context_share {data_args.short_context_share}: give a share between 0 and 1")
-    if data_args.short_context_negatives not in ("random", "closest", "none"):
-        raise UserError(f"--short_context_negatives {data_args.short_context_negatives!r}: give random, closest or none")
+    if data_args.short_context_negatives not in NEGATIVES:
+        raise UserError(f"--short_context_negatives {data_args.short_context_negatives!r}: give one of {', '.join(NEGATIVES)}")
     if data_args.calibration_unit not in ("article", "paragraph"):
         raise UserError(f"--calibration_unit {data_args.calibration_unit!r}: give article or paragraph")
     if data_args.calibration_method not in CALIBRATION_METHODS:

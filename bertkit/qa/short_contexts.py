@@ -60,8 +60,8 @@ def add_short_contexts(ds, share: float, seed: int, negatives: str = "random"):
             rows.append({**ex, "id": f"{ex['id']}~sentence", "context": s["context"], "answers": s["answers"]})
             n["unanswerable_sentence"] += 1
     record = {"share": share, "negatives": negatives, "questions_drawn": len(picked), "added": n,
-              "how": "bertkit/qa/short_contexts.py: the answer's sentence; the closest sentence without the answer "
-                     "(as unanswerable); an unanswerable question's closest sentence"}
+              "how": f"bertkit/qa/short_contexts.py: the answer's sentence; a sentence without the answer ({negatives}, "
+                     "as unanswerable); an unanswerable question's closest sentence"}
     if not rows:
         return ds, record
     return concatenate_datasets([ds, Dataset.from_list(rows, features=ds.features)]), record

@@ -9,7 +9,7 @@ metrics keep the paragraph threshold.
 """
 from __future__ import annotations
 
-MAX_WORDS = 50  # a sentence or two; SQuAD paragraphs are mostly longer (their lengths: docs/results.md, issue 30)
+MAX_WORDS = 50  # a sentence or two; a SQuAD paragraph is usually several sentences
 
 
 def is_short(context: str, max_words: int = MAX_WORDS) -> bool:
