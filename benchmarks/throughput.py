@@ -112,11 +112,11 @@ def squad_windows(data_dir: str, tok_path: str, max_seq_length: int, doc_stride:
     from bertkit.qa.features import featurize
     from bertkit.train.modeling import check_fast
     from bertkit.qa.arguments import DataArguments, check_sizes
+    args = DataArguments(max_seq_length=max_seq_length, doc_stride=doc_stride)
+    check_sizes(args)  # the flags first: a bad one is refused whether or not the data is here
     dev = Path(data_dir) / "squad_v2" / "dev-v2.0.json.gz"
     if not dev.is_file():
         raise UserError(f"{dev} not found; pass --data_dir (the folder holding squad_v2/dev-v2.0.json.gz){hint_for(dev)}")
-    args = DataArguments(max_seq_length=max_seq_length, doc_stride=doc_stride)
-    check_sizes(args)
     tok = AutoTokenizer.from_pretrained(tok_path)
     check_fast(tok, tok_path)
     feats, _ = featurize(D.limit_questions(D.squad_file_dataset(str(dev)), max_questions, seed=0), tok, True, args)
