@@ -26,6 +26,7 @@ from bertkit.classify.scoring import ID2LABEL, classification_metrics
 from bertkit.errors import UserError, exit_on_user_error
 from bertkit.report.model_card import finish_run
 from bertkit.train.attention import switch_attention
+from bertkit.train.averaging import check_share, weight_average
 from bertkit.train.flags import parse_flags
 from bertkit.train.model_settings import CLASSIFY_KEYS, write_model_settings
 from bertkit.train.modeling import (ModelArguments, check_length, load_classifier, model_provenance,
@@ -135,6 +136,9 @@ def main():
     optional = OptionalSteps(log)
     prov = provenance(optional)
     results = check_outputs(data_args, training_args)
+    check_share(model_args.weight_average_share, training_args.load_best_model_at_end)
+    if model_args.answerability_head_weight is not None:
+        raise UserError("--answerability_head_weight is a SQuAD flag (run_squad.py); leave it out here")
     training_args = resolve_runtime(model_args, training_args)
     resume = resume_point(training_args) if training_args.do_train else None  # a bad path fails before any work
     t0 = time.perf_counter()
@@ -159,7 +163,8 @@ def main():
                              data_collator=collator(tok, model_args, training_args),
                              train_dataset=enc["train"].remove_columns(["text", "id"]),
                              eval_dataset=enc["validation"].remove_columns(["text", "id"]), compute_metrics=accuracy,
-                             callbacks=[interrupt_callback()])
+                             callbacks=[interrupt_callback()] + ([weight_average(model_args.weight_average_share, resume)]
+                                                                 if model_args.weight_average_share and training_args.do_train else []))
     progress = install(trainer)  # training / prediction progress with rate and time left, terminal or log
     result = run(trainer, progress, enc, training_args, data_args, resume, timing, optional,
                  model_args.train_attn_implementation)
@@ -173,6 +178,7 @@ def record(result, results, prov, model_info, data_prov, model_args, data_args, 
     """The results JSON: the essentials (with model and predictions already on disk) first, then the optional parts."""
     hp = {k: getattr(training_args, k) for k in HYPERPARAMETERS}
     hp.update({k: getattr(data_args, k) for k in DATA_PARAMETERS})
+    hp["weight_average_share"] = model_args.weight_average_share
     history = trainer.state.log_history
     subsets = data_args.max_train_samples or data_args.max_predict_samples
     rec = {"task": "imdb", "protocol": "imdb train/test" + (" (subsets)" if subsets else ""),
@@ -181,6 +187,7 @@ def record(result, results, prov, model_info, data_prov, model_args, data_args, 
            "loss_log": [{"step": h["step"], "loss": h["loss"]} for h in history if "loss" in h],
            # per-epoch validation under --eval_strategy, and which checkpoint was kept
            "validation_log": [{"epoch": h["epoch"], "accuracy": h["eval_accuracy"]} for h in history if "eval_accuracy" in h],
+           "weight_average": next((c.averaged for c in trainer.callback_handler.callbacks if hasattr(c, "averaged")), None),
            "best_checkpoint": relpath(trainer.state.best_model_checkpoint) if trainer.state.best_model_checkpoint else None,
            **prov}
     write_essentials(Path(training_args.output_dir), rec)  # model, predictions, metrics: on disk before anything optional

@@ -33,7 +33,9 @@ from bertkit.utils.banner import run_banner_for, training_levers
 from bertkit.utils.progress import install
 from bertkit.results.record import OptionalSteps, provenance, relpath, write_essentials, write_json_atomic
 from bertkit.qa.trainer import QuestionAnsweringTrainer
+from bertkit.train.answerability import attach, saved_apart
 from bertkit.train.attention import switch_attention
+from bertkit.train.averaging import check_share, weight_average
 from bertkit.train.flags import parse_flags
 from bertkit.train.model_settings import QA_KEYS, write_model_settings
 from bertkit.train.runtime import (collator, interrupt_callback, resolve_runtime, resume_point, runtime_record,
@@ -78,15 +80,18 @@ def threshold_to_use(model_args, data_args, training_args):
 
 
 def build_trainer(model_args, data_args, training_args, model, tokenizer, train_feats, eval_examples, eval_feats,
-                  threshold):
+                  threshold, resume=None):
+    callbacks = [interrupt_callback(), step_clock()]
     if training_args.do_train:
         freeze(model, model_args)
+        if model_args.weight_average_share:
+            callbacks.append(weight_average(model_args.weight_average_share, resume))
     given = threshold["value"] if threshold else 0.0  # evaluations during training: no calibrated value yet
     trainer = QuestionAnsweringTrainer(
         model=model, args=training_args, data_collator=collator(tokenizer, model_args, training_args),
         processing_class=tokenizer, train_dataset=train_feats, eval_dataset=eval_feats, eval_examples=eval_examples,
-        data_args=data_args, eval_threshold=given, sort_eval_by_length=data_args.sort_eval_by_length,
-        prediction_precision=model_args.prediction_precision, callbacks=[interrupt_callback(), step_clock()])
+        data_args=data_args, eval_threshold=given, answerability_weight=model_args.answerability_head_weight, sort_eval_by_length=data_args.sort_eval_by_length,
+        prediction_precision=model_args.prediction_precision, callbacks=callbacks)
     if model_args.head_learning_rate is not None and training_args.do_train:
         trainer.optimizer = head_rate_optimizer(trainer, model_args.head_learning_rate)
     return trainer
@@ -103,7 +108,8 @@ def train(trainer, training_args, data_args, train_feats, resume, timing, option
     timing["train_seconds"] = round(time.perf_counter() - t0, 2)
     timing["train_samples_per_second"] = tr.metrics.get("train_samples_per_second")
     timing["train_loss"] = tr.metrics.get("train_loss")
-    trainer.save_model()  # model + tokenizer in output_dir: ask.py and --model_name_or_path take it
+    with saved_apart(trainer.model, training_args.output_dir, trainer.is_world_process_zero()):  # a plain model folder; an answerability head beside it
+        trainer.save_model()  # model + tokenizer in output_dir: ask.py and --model_name_or_path take it
     if trainer.is_world_process_zero():
         write_model_settings(training_args.output_dir, "squad_v2", data_args, QA_KEYS)  # ask.py and serve use them
         # Trainer also pickles TrainingArguments there; the results JSON holds them, so drop the pickle.
@@ -111,7 +117,9 @@ def train(trainer, training_args, data_args, train_feats, resume, timing, option
     timing["train_tokens_per_second"] = optional("tokens/s", tokens_per_second, tr.metrics, train_feats)
     history = trainer.state.log_history
     clock = next((c.seconds for c in trainer.callback_handler.callbacks if hasattr(c, "seconds")), {})
-    return {"loss_log": [{"step": h["step"], "loss": h["loss"], "seconds": clock.get(h["step"])}
+    averaged = next((c.averaged for c in trainer.callback_handler.callbacks if hasattr(c, "averaged")), None)
+    return {"weight_average": averaged,
+            "loss_log": [{"step": h["step"], "loss": h["loss"], "seconds": clock.get(h["step"])}
                          for h in history if "loss" in h],
             # --eval_strategy steps|epoch: the eval questions' scores during training (threshold: eval_threshold)
             "eval_log": [{"step": h["step"], "exact": h["eval_exact"], "f1": h["eval_f1"]} for h in history
@@ -143,6 +151,10 @@ def setup(model_args, data_args, training_args, optional):
     """Everything before training: checks, data, model, features, the Trainer (benchmarks/train_profile.py builds
     the job's Trainer here too). Returns the run's parts by name."""
     check_flags(training_args)
+    check_share(model_args.weight_average_share, training_args.load_best_model_at_end)
+    if model_args.answerability_head_weight is not None and not model_args.answerability_head_weight > 0:
+        raise UserError(f"--answerability_head_weight {model_args.answerability_head_weight}: give a weight above 0 "
+                        "(leave the flag out for no head)")
     training_args = resolve_runtime(model_args, training_args)
     A.check_outputs(data_args, training_args, training_args.do_eval)
     resume = resume_point(training_args) if training_args.do_train else None  # a bad path fails before any work
@@ -156,6 +168,8 @@ def setup(model_args, data_args, training_args, optional):
                         "or pass a number")
     model_path, tokenizer, model, model_info = load_model(model_args, data_args, training_args, optional)
     prediction_kernel = switch_attention(model, model_args.train_attn_implementation) if training_args.do_train else None
+    if model_args.answerability_head_weight and training_args.do_train:
+        attach(model)  # new, or the one the model folder was saved with
     optional("banner", run_banner_for, training_args, model_info, model_path, S.describe_data(questions, data_args),
              threshold=str(data_args.null_score_diff_threshold), speed=training_levers(model_args, training_args))
     train_feats, eval_examples, eval_feats, data_prov, t_pre = S.load_features(data_args, tokenizer, training_args,
@@ -167,7 +181,7 @@ def setup(model_args, data_args, training_args, optional):
         raise UserError(f"{data_args.baseline_results} was scored on other eval questions; rerun the baseline "
                         "with the same data flags and seed")
     trainer = build_trainer(model_args, data_args, training_args, model, tokenizer, train_feats, eval_examples,
-                            eval_feats, threshold)
+                            eval_feats, threshold, resume)
     return dict(training_args=training_args, resume=resume, baseline=baseline, threshold=threshold,
                 questions=questions, tokenizer=tokenizer, model_info=model_info, train_feats=train_feats,
                 eval_examples=eval_examples, eval_feats=eval_feats, data_prov=data_prov, t_pre=t_pre, trainer=trainer,

@@ -70,7 +70,9 @@ LATE_NO_ANSWER_SHARE="${LATE_NO_ANSWER_SHARE-}"   # no-answer windows in the las
 # context (the answer's, and a random one without it as "no answer"); measured on 3 seeds, docs/results.md
 # (answering short texts). QUICK=1 keeps its budget without them. Empty: off.
 if [ "$QUICK" = 1 ]; then SHORT_CONTEXT_SHARE="${SHORT_CONTEXT_SHARE-}"; else SHORT_CONTEXT_SHARE="${SHORT_CONTEXT_SHARE-0.5}"; fi
-SHORT_CONTEXT_NEGATIVES="${SHORT_CONTEXT_NEGATIVES:-random}"   # their sentence without the answer: random | closest | none
+SHORT_CONTEXT_NEGATIVES="${SHORT_CONTEXT_NEGATIVES:-random}"   # their sentence without the answer: random | closest | mixed | none
+ANSWERABILITY_HEAD_WEIGHT="${ANSWERABILITY_HEAD_WEIGHT:-}"   # e.g. 1: a second head on the first token, "is the answer here?" (empty: none)
+WEIGHT_AVERAGE_SHARE="${WEIGHT_AVERAGE_SHARE:-}"   # e.g. 0.3: save the mean of the weights over the last 30 % of the steps
 WARMUP="${WARMUP:-0.1}"
 BATCH="${BATCH:-16}"
 THRESHOLD="${THRESHOLD:-auto}"           # no-answer threshold: auto = calibrated on held-out training questions
@@ -106,6 +108,8 @@ fi
 if [ -n "$HEAD_LR" ]; then TRAIN+=(--head_learning_rate "$HEAD_LR"); fi
 if [ -n "$ATTENTION_DROPOUT" ]; then TRAIN+=(--attention_dropout "$ATTENTION_DROPOUT"); fi
 if [ -n "$TRAIN_ATTN_IMPLEMENTATION" ]; then TRAIN+=(--train_attn_implementation "$TRAIN_ATTN_IMPLEMENTATION"); fi
+if [ -n "$ANSWERABILITY_HEAD_WEIGHT" ]; then TRAIN+=(--answerability_head_weight "$ANSWERABILITY_HEAD_WEIGHT"); fi
+if [ -n "$WEIGHT_AVERAGE_SHARE" ]; then TRAIN+=(--weight_average_share "$WEIGHT_AVERAGE_SHARE"); fi
 TRAIN+=(--torch_compile "$TORCH_COMPILE")
 TRAIN+=(--null_score_diff_threshold "$THRESHOLD" --calibration_samples "$CALIBRATION_SAMPLES"
        --calibration_unit "$CALIBRATION_UNIT" --calibration_method "$CALIBRATION_METHOD" --precision "$PRECISION")

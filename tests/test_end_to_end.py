@@ -52,7 +52,8 @@ def runs(tmp_path_factory, common):
     (d / "ft1.stderr").write_text(p.stderr)
     # ... resumed to two epochs, evaluated, with the baseline carried in
     run("run_squad.py", *common, *train, "--do_eval", "--num_train_epochs", 2, "--output_dir", d / "ft",
-        "--resume_from_checkpoint", d / "ft", "--results_file", d / "ft.json", "--baseline_results", d / "base.json", **bf16)
+        "--resume_from_checkpoint", d / "ft", "--results_file", d / "ft.json", "--baseline_results", d / "base.json",
+        "--weight_average_share", 0.5, **bf16)  # the saved model: the mean of the second epoch's weights
     return d
 
 
@@ -75,6 +76,9 @@ def test_results_json_has_provenance_and_all_metrics(runs, tiny_model_dir):
         assert x["short_context"]["answerable"] + x["short_context"]["unanswerable"] == 24
         assert (x["plain_questions"]["answerable"], x["plain_questions"]["unanswerable"]) == (36, 14)
     assert rb["threshold"] == r["null_threshold"]["value"] and len(rb["plain_questions"]["answers"]) == 50
+    wa = r["weight_average"]  # resumed at the end of epoch 1, averaging epoch 2
+    assert wa["share"] == r["hyperparameters"]["weight_average_share"] == 0.5
+    assert wa["steps_averaged"] == wa["last_step"] - wa["first_step"] + 1 == wa["last_step"] // 2
     short = r["null_threshold"]["short_contexts"]  # calibrated on the same questions, one sentence each
     assert rb["short_context_threshold"] == short and short["n_questions"] == r["null_threshold"]["calibration"]["n_questions"]
 

@@ -55,6 +55,11 @@ def test_short_context_training_copies_of_the_training_articles(dev_file):
             assert ex["context"][s:s + len(t)] == t
         else:
             assert not ex["answers"]["text"]
+    # mixed: each "no answer" sentence the closest or a random one by a coin: some of both
+    closest = {x["id"]: x["context"] for x in out if x["id"].endswith("~other")}
+    mixed = add_short_contexts(tr, 0.5, 42, "mixed")[0]
+    same = [x["context"] == closest[x["id"]] for x in mixed if x["id"] in closest]
+    assert 0 < sum(same) < len(same)
 
 
 def test_plain_questions_file():

@@ -41,7 +41,7 @@ class DataArguments:
                 "paste short texts (bertkit/qa/short_contexts.py). 0: off."})
     short_context_negatives: str = field(default="random", metadata={
         "help": "With --short_context_share: the sentence without the answer an answerable question is also asked "
-                "with, as no answer: random | closest (most words shared with the question) | none."})
+                "with, as no answer: random | closest (most words shared with the question) | mixed (either, by a seeded coin) | none."})
     max_seq_length: int = 384
     doc_stride: int = field(default=128, metadata={"help": "Tokens shared by consecutive windows of a long context."})
     max_query_length: int = 64

@@ -24,7 +24,7 @@ TRAINING_FLAGS = frozenset({
     "eval_strategy", "eval_steps", "eval_delay", "eval_on_start", "logging_strategy", "logging_steps",
     "logging_first_step",
     "freeze_word_embeddings", "freeze_layers", "head_learning_rate", "attention_dropout",  # ModelArguments
-    "train_attn_implementation",
+    "train_attn_implementation", "weight_average_share", "answerability_head_weight",
     "max_train_samples", "max_train_unanswerable_fraction", "late_no_answer_share",  # DataArguments
     "short_context_share", "short_context_negatives",
 })

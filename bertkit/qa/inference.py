@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from ..train.answerability import head_of, window_logits
 from ..train.model_settings import QA_KEYS, dataclass_defaults, resolve_settings
 from .features import prepare_eval_features
 from .postprocess import postprocess_qa
@@ -65,16 +66,21 @@ def answer(model, tokenizer, questions, contexts, max_seq_length=None, doc_strid
     n = len(feats["input_ids"])
     order = sorted(range(n), key=lambda i: -len(feats["input_ids"][i]))  # longest first: little padding per batch
     starts, ends = [None] * n, [None] * n
+    answerable = [None] * n if head_of(model) is not None else None  # bertkit/train/answerability.py
     for b in range(0, n, batch_size):
         idx = order[b:b + batch_size]
         batch = tokenizer.pad([{k: feats[k][i] for k in names} for i in idx], padding=True, return_tensors="pt")
         out = model(**{k: v.to(device) for k, v in batch.items()})
+        verdicts = window_logits(model)
         for j, i in enumerate(idx):
             starts[i], ends[i] = out.start_logits[j].float().cpu().numpy(), out.end_logits[j].float().cpu().numpy()
+            if answerable is not None:
+                answerable[i] = verdicts[j]
     examples = [{"id": i, "context": c} for i, c in zip(ex["id"], ex["context"])]
     _, nbest, odds, nonnull = postprocess_qa(examples, feats["example_id"], feats["offset_mapping"],
                                                  starts, ends, n_best_size, max_answer_length,
-                                                 null_score_diff_threshold, cls_indices=feats["cls_index"])
+                                                 null_score_diff_threshold, cls_indices=feats["cls_index"],
+                                                 answerable_logits=answerable)
     results = []
     for i, q, c in zip(ex["id"], questions, ex["context"]):
         best = next((e for e in nbest[i] if e["text"] and e["text"] == nonnull[i]), None)

@@ -2,7 +2,8 @@
 
 For each question: the n best start/end pairs over all of its windows; the null score is the minimum CLS
 score over its windows (the window most sure there *is* an answer decides); the question is answered ""
-when `null - best_span > null_score_diff_threshold`. An answer is the context's text between its offsets, less
+when `null - best_span > null_score_diff_threshold`; with an answerability head (bertkit/train/answerability.py)
+its largest window logit is subtracted from that margin (null - best_span - answerable). An answer is the context's text between its offsets, less
 the whitespace some tokenizers count into a token (ModernBERT's and DeBERTa-v3's offsets start at the space
 before a word): the same span and score, as the context reads.
 """
@@ -25,10 +26,12 @@ def _trim(context: str, a: int, b: int) -> tuple[int, int]:
 
 
 def postprocess_qa(examples, example_ids, offsets_col, start_logits, end_logits, n_best_size=20,
-                   max_answer_length=30, null_score_diff_threshold=0.0, show_progress=False, cls_indices=None):
+                   max_answer_length=30, null_score_diff_threshold=0.0, show_progress=False, cls_indices=None,
+                   answerable_logits=None):
     """examples: dicts with id, context; example_ids/offsets_col: per window, the question id and the
     token -> (char start, char end) map, None off the context; cls_indices: per window, the position of its
-    CLS token, whose score is the no-answer score (default 0, where BERT-style inputs have it).
+    CLS token, whose score is the no-answer score (default 0, where BERT-style inputs have it);
+    answerable_logits: per window, an answerability head's logit (None: no head).
 
     start/end_logits: arrays [n_features, seq_len] (rows may be right-padded, e.g. with -100, beyond a
     window's length). Returns (predictions, nbest, null_odds, nonnull_predictions), all keyed by id.
@@ -70,6 +73,8 @@ def postprocess_qa(examples, example_ids, offsets_col, start_logits, end_logits,
         best_nonnull = next((e for e in entries if e["text"].strip()), None)
         best_span_score = best_nonnull["score"] if best_nonnull else -1e9  # no span at all: answer ""
         diff = null_score - best_span_score
+        if answerable_logits is not None:  # the window surest that the answer is in it decides, as for the null score
+            diff -= max(float(answerable_logits[fi]) for fi in by_example[ex_id])
         null_odds[ex_id] = float(diff)
         nonnull[ex_id] = best_nonnull["text"] if best_nonnull else ""
         predictions[ex_id] = "" if diff > null_score_diff_threshold else nonnull[ex_id]

@@ -5,7 +5,7 @@ context, so that the model meets the short texts users paste (bertkit.qa.robustn
 - the same question with a sentence of its paragraph that holds none of its answers, as "no answer": drawn at
   random (--short_context_negatives random), or the one sharing the most words with the question (closest; it
   teaches that a sentence repeating the question's words holds no answer, and the tutorial's demo is one:
-  measured in docs/results.md), or none;
+  measured in docs/results.md), either of the two by a seeded coin (mixed), or none;
 - an unanswerable question with its closest sentence: still no answer.
 
 Drawn from the training questions only (after the calibration hold-out and the training subset), a seeded share
@@ -19,13 +19,13 @@ from .robustness import content_words, sentences, short_context
 from .scoring import normalize_answer
 
 
-NEGATIVES = ("random", "closest", "none")  # which sentence without the answer an answerable question gets
+NEGATIVES = ("random", "closest", "mixed", "none")  # which sentence without the answer an answerable question gets
 
 
 def other_sentence(ex: dict, how: str = "random", rng=None) -> tuple[int, int] | None:
     """A sentence of the paragraph that holds none of the question's answers, neither at their offsets nor as
     text (None where every sentence does): drawn at random, or the closest to the question (most shared content
-    words, the first of ties)."""
+    words, the first of ties), or one of the two by a coin (mixed)."""
     context, answers = ex["context"], ex["answers"]
     golds = [normalize_answer(t) for t in answers["text"] if normalize_answer(t)]
     spans = [(s, e) for s, e in sentences(context)
@@ -33,6 +33,8 @@ def other_sentence(ex: dict, how: str = "random", rng=None) -> tuple[int, int] |
              and not any(g in normalize_answer(context[s:e]) for g in golds)]
     if not spans:
         return None
+    if how == "mixed":
+        how = "random" if rng.random() < 0.5 else "closest"
     if how == "random":
         return spans[int(rng.integers(len(spans)))]
     q = content_words(ex["question"])

@@ -199,6 +199,8 @@ def hyperparameters(data_args, training_args, model_args=None) -> dict:
         hp["freeze_word_embeddings"] = model_args.freeze_word_embeddings
         hp["head_learning_rate"] = model_args.head_learning_rate
         hp["freeze_layers"] = model_args.freeze_layers
+        hp["weight_average_share"] = model_args.weight_average_share
+        hp["answerability_head_weight"] = model_args.answerability_head_weight
     hp["null_score_diff_threshold"] = threshold_setting(data_args)  # a number, or 'auto' (see null_threshold)
     for k in ("max_seq_length", "doc_stride", "max_query_length", "max_train_samples", "max_eval_samples",
               "max_train_unanswerable_fraction", "n_best_size", "max_answer_length", "calibration_samples",

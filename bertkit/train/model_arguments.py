@@ -39,6 +39,12 @@ class ModelArguments:
         "help": "Attention kernel for the training steps only (default: --attn_implementation's); predictions, the "
                 "saved model and ask.py use --attn_implementation. eager: faster CPU training steps with "
                 "--attention_dropout 0 (benchmarks/train_profile.py)."})
+    answerability_head_weight: float | None = field(default=None, metadata={
+        "help": "SQuAD: train a second head on the first token (is the answer in this window?) with this weight on "
+                "its loss, and add its logit to the no-answer margin (bertkit/train/answerability.py). Default: none."})
+    weight_average_share: float | None = field(default=None, metadata={
+        "help": "Save (and evaluate) the mean of the weights after each of the last S of the optimizer steps, e.g. "
+                "0.3 (default: the last step's weights). Not with --load_best_model_at_end."})
     prediction_precision: str = field(default="fp32", metadata={
         "help": "fp32 (default: predictions as ask.py makes them) or bf16: predictions (evaluation, calibration, the "
                 "demo) under bf16 autocast, weights kept in fp32 (the saved model is unchanged). Faster on a CPU with "

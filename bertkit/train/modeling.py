@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..utils.tokenizers_env import quiet_tokenizer_fork_warning  # noqa: F401 (the entry points import it here)
+from .answerability import attach_saved
 from .attention import attention_dropout_override
 from .model_arguments import ModelArguments  # noqa: F401 (the entry points import it here)
 
@@ -246,6 +247,7 @@ def load_qa_model(name_or_path: str, seed: int, trust_remote_code: bool = False,
     set_seed(seed)  # the untrained head is part of the baseline: make it reproducible
     model = _load_model(AutoModelForQuestionAnswering, name_or_path, attn_implementation, model_dtype, trust_remote_code,
                         **attention_dropout_override(name_or_path, attention_dropout, trust_remote_code))
+    attach_saved(model, name_or_path)  # a folder trained with --answerability_head_weight has its head beside it
     return fit_tokenizer(tok, model, name_or_path), model
 
 

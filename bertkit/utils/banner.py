@@ -38,7 +38,9 @@ def training_levers(model_args, training_args) -> str | None:
     p, kernel = model_args.attention_dropout, model_args.train_attn_implementation or "the model's"
     return ", ".join([f"attention dropout {p:g}" if p is not None else "the model's attention dropout",
                       f"{kernel} attention in training",
-                      "torch.compile" if training_args.torch_compile else "no torch.compile"])
+                      "torch.compile" if training_args.torch_compile else "no torch.compile"]
+                     + ([f"weights averaged over the last {model_args.weight_average_share:g} of the steps"]
+                        if getattr(model_args, "weight_average_share", None) else []))
 
 
 def device_and_precision(training_args) -> tuple[str, str]:
