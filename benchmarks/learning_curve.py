@@ -74,6 +74,7 @@ POINTS = {
     "r30_mixed": ("robust", {**ALL, "EPOCHS": "2.4", "SHORT_CONTEXT_NEGATIVES": "mixed"}),
     # an answerability head on the first token trained with the span loss (weight 1), its logit added to the margin
     "r30_verifier": ("robust", {**ALL, "EPOCHS": "2.4", "ANSWERABILITY_HEAD_WEIGHT": "1"}),
+    "r30_verifier_seed7": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "7", "ANSWERABILITY_HEAD_WEIGHT": "1"}),
     # The first runs held out whole *paragraphs* for calibration (then the default; files renamed *_para): on
     # trained articles the model is surer of itself than on new ones, and the threshold came out too high.
     "c20_all_e1.8_para": ("paragraph", {**ALL, "EPOCHS": "1.8", **PARA}),
