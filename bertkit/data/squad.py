@@ -7,7 +7,6 @@ The offline protocol "dev-split" carves train/eval from the official dev file by
 """
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -16,6 +15,8 @@ from datasets import Dataset, Features, Sequence, Value
 
 from ..errors import UserError, user_error_in
 from .files import read_text, sha256_file
+from .formats import DELIMITERS, json_records, table_records
+from .qa_rows import is_plain_row, rows_from_plain
 
 OFFICIAL_QUESTIONS = {"train": 130_319, "validation": 11_873}  # train-v2.0.json, dev-v2.0.json
 DEV_SPLIT = {"train_articles": (0, 24), "eval_articles": (25, 34)}  # inclusive, in file order
@@ -107,34 +108,23 @@ def bad_answer(row: dict) -> str | None:
 
 
 def read_squad(path: str, skip_bad_answers: bool = False, flag: str = "") -> tuple[list[dict], int]:
-    """Parse official nested JSON or flat JSONL into flat rows, validated: (rows, questions skipped).
+    """Parse official nested JSON, flat JSONL, or question/context/answer rows without offsets (JSONL, CSV, TSV:
+    bertkit/data/qa_rows.py) into flat rows, validated: (rows, questions skipped).
 
     A question whose answer_start does not point at its answer text stops the run, naming the question;
     with skip_bad_answers it is left out and counted instead."""
     text = read_text(path, flag)
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError:
-        obj, records = None, []
-        for n, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError as e:
-                    raise UserError(f"{path}: neither official SQuAD JSON nor JSONL (line {n}: {e.msg}); give nested "
-                                    "SQuAD JSON with a 'data' list or one JSON object per line") from None
+    suffix = Path(str(path).removesuffix(".gz")).suffix.lower()
+    if suffix in DELIMITERS:
+        obj, records = None, table_records(path, text, suffix)
     else:
-        if isinstance(obj, dict) and "data" in obj:
-            records = None
-        elif isinstance(obj, dict) and "context" in obj:
-            records = [obj]
-        elif isinstance(obj, list):
-            records = obj
-        else:
-            keys = sorted(obj)[:5] if isinstance(obj, dict) else type(obj).__name__
-            raise UserError(f"{path}: not SQuAD data: the top level has no 'data' list (found {keys}); give "
-                            "official SQuAD JSON ({'data': [...]}) or JSONL (one question per line)")
-    rows = _nested_rows(path, obj) if records is None else _flat_rows(path, records)
+        obj, records = json_records(path, text)
+    if records is None:
+        rows = _nested_rows(path, obj)
+    elif records and is_plain_row(records[0]):
+        rows = rows_from_plain(path, records)
+    else:
+        rows = _flat_rows(path, records)
     if not rows:
         raise UserError(f"{path}: no questions in it; give a file with at least one question")
     kept = []

@@ -3,9 +3,9 @@
 For each question: the n best start/end pairs over all of its windows; the null score is the minimum CLS
 score over its windows (the window most sure there *is* an answer decides); the question is answered ""
 when `null - best_span > null_score_diff_threshold`; with an answerability head (bertkit/train/answerability.py)
-its largest window logit is subtracted from that margin (null - best_span - answerable). An answer is the context's text between its offsets, less
-the whitespace some tokenizers count into a token (ModernBERT's and DeBERTa-v3's offsets start at the space
-before a word): the same span and score, as the context reads.
+its largest window logit is subtracted from that margin (null - best_span - answerable). An answer is the
+context's text between its offsets, less the whitespace some tokenizers count into a token (ModernBERT's and
+DeBERTa-v3's offsets start at the space before a word): the same span and score, as the context reads.
 """
 from __future__ import annotations
 
