@@ -42,6 +42,7 @@ def weight_average(share: float, resume: str | None = None):
     import torch
     from safetensors.torch import load_file, save_file
     from transformers import TrainerCallback
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
     class WeightAverage(TrainerCallback):
         def __init__(self):
@@ -79,7 +80,7 @@ def weight_average(share: float, resume: str | None = None):
 
         def on_save(self, args, state, control, **kw):
             if self.count and state.is_world_process_zero:
-                folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+                folder = Path(args.output_dir) / f"{PREFIX_CHECKPOINT_DIR}-{state.global_step}"  # the one the Trainer just wrote
                 tensors = {k: v.contiguous() for k, v in self.mean.items()}
                 save_file({**tensors, "__count__": torch.tensor([self.count]),
                            "__first_step__": torch.tensor([self.start])}, str(folder / FILE))
