@@ -203,6 +203,19 @@ def sha256_file(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+def sha256_path(path: str | os.PathLike) -> str:
+    """sha256_file of a file; of a folder (a save_to_disk folder, Parquet parts), a sha256 over each file's
+    relative name and sha256 in sorted order: the same content gives the same digest wherever the folder lies,
+    and a renamed, added or changed file changes it."""
+    p = Path(path)
+    if not p.is_dir():
+        return sha256_file(p)
+    h = hashlib.sha256()
+    for name in sorted(x.relative_to(p).as_posix() for x in p.rglob("*") if x.is_file()):
+        h.update(f"{name}\0{sha256_file(p / name)}\n".encode())
+    return h.hexdigest()
+
+
 def read_text(path: str, flag: str = "") -> str:
     """A data file's text (UTF-8, .gz unpacked); one clear error for what users actually pass by mistake."""
     p, where = Path(path), f" ({flag})" if flag else ""

@@ -1,7 +1,9 @@
 """Load SQuAD-style data into flat `datasets.Dataset`s in the hub's squad_v2 schema.
 
-Sources: the hub (`--dataset_name squad_v2`), official nested SQuAD JSON (`.json`/`.json.gz`),
-or flat JSONL (`id, title, context, question, answers{text, answer_start}`).
+Sources: the hub (`--dataset_name squad_v2`), official nested SQuAD JSON (`.json`/`.json.gz`), flat JSONL
+(`id, title, context, question, answers{text, answer_start}`), rows without offsets (`question, context, answer`
+in JSONL, CSV, TSV), and either row shape in a Parquet file or a save_to_disk folder (a DatasetDict's split is
+the flag's: --train_file takes train, --validation_file validation).
 The offline protocol "dev-split" carves train/eval from the official dev file by article
 (see ../shared/data/README.md), because no full SQuAD train set exists offline.
 """
@@ -14,12 +16,13 @@ import numpy as np
 from datasets import Dataset, Features, Sequence, Value
 
 from ..errors import UserError, user_error_in
-from .files import read_text, sha256_file
-from .formats import DELIMITERS, json_records, table_records
+from .files import read_text, sha256_path
+from .formats import DELIMITERS, arrow_records, check_source, is_arrow_source, json_records, table_records
 from .qa_rows import is_plain_row, rows_from_plain
 
 OFFICIAL_QUESTIONS = {"train": 130_319, "validation": 11_873}  # train-v2.0.json, dev-v2.0.json
 DEV_SPLIT = {"train_articles": (0, 24), "eval_articles": (25, 34)}  # inclusive, in file order
+FLAG_SPLITS = {"--train_file": "train", "--validation_file": "validation"}  # a DatasetDict folder's split per flag
 
 SQUAD_FEATURES = Features({
     "id": Value("string"), "title": Value("string"), "context": Value("string"),
@@ -109,16 +112,18 @@ def bad_answer(row: dict) -> str | None:
 
 def read_squad(path: str, skip_bad_answers: bool = False, flag: str = "") -> tuple[list[dict], int]:
     """Parse official nested JSON, flat JSONL, or question/context/answer rows without offsets (JSONL, CSV, TSV:
-    bertkit/data/qa_rows.py) into flat rows, validated: (rows, questions skipped).
+    bertkit/data/qa_rows.py), or either row shape from Parquet / a save_to_disk folder, into flat rows,
+    validated: (rows, questions skipped).
 
     A question whose answer_start does not point at its answer text stops the run, naming the question;
     with skip_bad_answers it is left out and counted instead."""
-    text = read_text(path, flag)
     suffix = Path(str(path).removesuffix(".gz")).suffix.lower()
-    if suffix in DELIMITERS:
-        obj, records = None, table_records(path, text, suffix)
+    if is_arrow_source(path) or Path(path).is_dir():  # a folder that is not one gets arrow_records' line
+        obj, records = None, arrow_records(path, flag, FLAG_SPLITS.get(flag, "validation"))
+    elif suffix in DELIMITERS:
+        obj, records = None, table_records(path, read_text(path, flag), suffix)
     else:
-        obj, records = json_records(path, text)
+        obj, records = json_records(path, read_text(path, flag))
     if records is None:
         rows = _nested_rows(path, obj)
     elif records and is_plain_row(records[0]):
@@ -150,12 +155,13 @@ def read_squad_rows(path: str, skip_bad_answers: bool = False) -> list[dict]:
     return read_squad(path, skip_bad_answers)[0]
 
 
-def _gen(path: str, sha256: str, skip_bad_answers: bool):  # sha256 in the cache fingerprint: a changed file is re-read
-    yield from read_squad_rows(path, skip_bad_answers)
+def _gen(path: str, sha256: str, skip_bad_answers: bool, flag: str):
+    # sha256 in the cache fingerprint: a changed file is re-read; flag too, as it picks a DatasetDict folder's split
+    yield from read_squad(path, skip_bad_answers, flag)[0]
 
 
 def squad_file_dataset(path: str, skip_bad_answers: bool = False, flag: str = "", info: dict | None = None) -> Dataset:
-    """Flat Dataset of a local file, cached on disk by (path, sha256) so later .map calls cache too.
+    """Flat Dataset of a local file or folder, cached on disk by (path, sha256, flag) so later .map calls cache too.
 
     The file is validated here first, so a bad file stops with one line before `datasets` writes a cache;
     `info` (if given) receives the number of questions skipped for bad answer offsets."""
@@ -164,7 +170,8 @@ def squad_file_dataset(path: str, skip_bad_answers: bool = False, flag: str = ""
         info["skipped_bad_answers"] = skipped
     try:
         return Dataset.from_generator(_gen, features=SQUAD_FEATURES, gen_kwargs={
-            "path": str(Path(path).resolve()), "sha256": sha256_file(path), "skip_bad_answers": skip_bad_answers})
+            "path": str(Path(path).resolve()), "sha256": sha256_path(path), "skip_bad_answers": skip_bad_answers,
+            "flag": flag})
     except Exception as e:  # datasets wraps what the generator raises
         if (inner := user_error_in(e)) is not None:
             raise inner from None
@@ -228,7 +235,7 @@ def load_squad(dataset_name=None, dataset_config_name=None, train_file=None, val
     --train_file alone is enough (train now, evaluate the saved model later)."""
     for flag, path in (("--train_file", train_file), ("--validation_file", validation_file)):
         if path and not Path(path).is_file():
-            read_text(path, flag)  # raises the one-line error: missing, or a folder
+            check_source(path, flag)  # raises the one-line error: missing, or a folder save_to_disk did not write
     info_t, info_v = {}, {}  # questions left out for bad answer offsets (--skip_bad_answers)
     if protocol == "dev-split":
         if train_file:
@@ -243,7 +250,7 @@ def load_squad(dataset_name=None, dataset_config_name=None, train_file=None, val
         prov = {"source": "local", "protocol": "dev-split",
                 "protocol_note": "train = dev articles 0-24, eval = dev articles 25-34; NOT comparable to "
                                  "published SQuAD 2.0 dev numbers",
-                "files": {"validation": {"path": validation_file, "sha256": sha256_file(validation_file)}}}
+                "files": {"validation": {"path": validation_file, "sha256": sha256_path(validation_file)}}}
     elif dataset_name:
         from datasets import load_dataset
         try:
@@ -276,7 +283,7 @@ def load_squad(dataset_name=None, dataset_config_name=None, train_file=None, val
                     (splits["train"] is None or len(splits["train"]) == OFFICIAL_QUESTIONS["train"]))
         prov = {"source": "local", "protocol": "official" if official else "custom-files",
                 **({"protocol_note": "local copies of the official SQuAD 2.0 files (question counts match)"} if official else {}),
-                "files": {k: {"path": p, "sha256": sha256_file(p)}
+                "files": {k: {"path": p, "sha256": sha256_path(p)}
                           for k, p in (("train", train_file if need_train else None), ("validation", validation_file)) if p}}
     if info_t.get("skipped_bad_answers") or info_v.get("skipped_bad_answers"):
         prov["skipped_bad_answers"] = {"train": info_t.get("skipped_bad_answers"),

@@ -16,8 +16,11 @@ from .short_contexts import NEGATIVES
 class DataArguments:
     dataset_name: str | None = field(default=None, metadata={"help": "Hub dataset, e.g. squad_v2."})
     dataset_config_name: str | None = None
-    train_file: str | None = field(default=None, metadata={"help": "Official SQuAD JSON(.gz) or JSONL."})
-    validation_file: str | None = field(default=None, metadata={"help": "Official SQuAD JSON(.gz) or JSONL."})
+    train_file: str | None = field(default=None, metadata={
+        "help": "Official SQuAD JSON(.gz), flat JSONL, question/context/answer JSONL/CSV/TSV, Parquet, or a "
+                "save_to_disk folder (a DatasetDict's train split)."})
+    validation_file: str | None = field(default=None, metadata={
+        "help": "As --train_file; a save_to_disk DatasetDict folder gives its validation split."})
     protocol: str | None = field(default=None, metadata={
         "help": "'dev-split': train on dev articles 0-24, evaluate on 25-34 of --validation_file (offline)."})
     max_train_samples: int | None = field(default=None, metadata={"help": "Seeded random subset of whole questions."})

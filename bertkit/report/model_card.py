@@ -95,8 +95,13 @@ Ask it with this project's post-processing (windows, n-best, the saved threshold
 def _imdb(r: dict) -> tuple[tuple, str]:
     m, b = r.get("metrics") or {}, r.get("baseline_metrics") or {}
     n = m.get("n")
-    where = f"{r.get('protocol')}, {n} test reviews"
-    results = _results("text-classification", "imdb", "Sentiment (positive / negative)", f"IMDB ({r.get('protocol')})", [
+    imdb = r.get("task") == "imdb"
+    names = (r.get("data") or {}).get("labels", {}).get("names") or []
+    where = f"{r.get('protocol')}, {n} test {'reviews' if imdb else 'texts'}"
+    task = "Sentiment (positive / negative)" if imdb else f"Text classification ({len(names)} classes)"
+    dataset = "imdb" if imdb else "local"
+    results = _results("text-classification", dataset, task, f"IMDB ({r.get('protocol')})" if imdb else
+                       str(r.get("protocol")), [
         ("accuracy", 100 * m["accuracy"] if "accuracy" in m else None, f"Accuracy % ({where})"),
         ("f1", 100 * m["macro_f1"] if "macro_f1" in m else None, f"Macro F1 % ({where})")], split="test")
     acc = lambda x, k: f"{100 * x[k]:.2f}" if k in x else "-"  # noqa: E731
@@ -117,7 +122,9 @@ model = AutoModelForSequenceClassification.from_pretrained("{r['output_dir']}")
 
 `.venv/bin/python classify.py --model {r['output_dir']} --text "..."` (the {r['hyperparameters'].get('truncation')} truncation
 it was trained with), or `bash scripts/serve.sh --model {r['output_dir']}` for a page and an API."""
-    return ("text-classification", "imdb", results), body
+    if names and not imdb:
+        body = f"Classes (label ids in this order): {', '.join(names)}.\n\n" + body
+    return ("text-classification", dataset, results), body
 
 
 # the YAML header's keys in reading order (eval_results: where ModelCardData writes the model-index)
@@ -131,7 +138,7 @@ def card_data(r: dict, task: tuple):
     pipeline, dataset, results = task
     hub_id, _ = _base(r["model"])
     return ModelCardData(language="en", license=_license(r["model"], hub_id), library_name="transformers",
-                         base_model=hub_id, tags=["bert-squad-imdb"], pipeline_tag=pipeline, datasets=[dataset],
+                         base_model=hub_id, tags=["bert-squad-imdb"], pipeline_tag=pipeline, datasets=[dataset] if dataset != "local" else None,
                          metrics=list(dict.fromkeys(e.metric_type for e in results)) or None,
                          model_name=Path(r["output_dir"]).name, eval_results=results or None)
 

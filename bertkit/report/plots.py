@@ -114,19 +114,25 @@ def threshold(path, thresholds, f1, exact, marks, no_answer, title):
 
 
 def confusion(path, matrices, labels, title):
-    """Confusion matrices side by side ({"before": [[...]], "after": [[...]]}), counts in the cells."""
+    """Confusion matrices side by side ({"before": [[...]], "after": [[...]]}), counts in the cells; beyond 8
+    classes the cells' shade alone (numbers would not fit) and small, numbered tick labels."""
+    many = len(labels) > 8
     fig, axes = _figure(len(matrices))
     axes = axes if len(matrices) > 1 else [axes]
     for ax, (name, m) in zip(axes, matrices.items()):
         ax.imshow(m, cmap="Blues", vmin=0, vmax=max(max(r) for r in m) or 1)
         ax.grid(False)
         total = sum(map(sum, m)) or 1
-        for i, row in enumerate(m):
+        for i, row in enumerate(m if not many else []):
             for j, v in enumerate(row):
                 ax.text(j, i, f"{v}\n({100 * v / total:.1f}%)", ha="center", va="center",
                         color="white" if v > 0.6 * max(max(r) for r in m) else "black")
-        ax.set_xticks(range(len(labels)), labels)
-        ax.set_yticks(range(len(labels)), labels)
+        if many:  # the x axis by class number, the y axis by number and name
+            ax.set_xticks(range(len(labels)), [str(i) for i in range(len(labels))], fontsize=4)
+            ax.set_yticks(range(len(labels)), [f"{i} {n[:16]}" for i, n in enumerate(labels)], fontsize=4)
+        else:
+            ax.set_xticks(range(len(labels)), labels)
+            ax.set_yticks(range(len(labels)), labels)
         ax.set(xlabel="predicted label", ylabel="true label", title=name)
     fig.suptitle(title, fontsize=10)
     return save(fig, path)

@@ -118,6 +118,8 @@ def section_of(d: dict) -> str | None:
         return "squad"
     if task == "imdb" or (task is None and isinstance(m, dict) and "accuracy" in m):
         return "imdb"
+    if task == "classification":
+        return "classification"
     if task == "gpu_check":
         return "gpu_check"
     if "benchmark" in d or (isinstance(task, str) and task.startswith("benchmark")):
@@ -197,6 +199,18 @@ def imdb_cells(d: dict) -> dict:
             "validation accuracy": pct(dig(d, "validation_metrics", "accuracy"))}
 
 
+def classification_cells(d: dict) -> dict:
+    """imdb_cells for any labels: the classes, texts not reviews, micro F1 where multi-label."""
+    cells = imdb_cells(d)
+    cells["train / validation / test texts"] = cells.pop("train / validation / test reviews")
+    names = dig(d, "data", "labels", "names", default=[])
+    multi = dig(d, "data", "labels", "multi_label")
+    cells["classes"] = f"{len(names)}{' (multi-label)' if multi else ''}" if names else DASH
+    pair = dig(d, "data", "columns", "text_pair")
+    cells["input"] = f"pairs ({dig(d, 'data', 'columns', 'text')} / {pair})" if pair else "one text"
+    return cells
+
+
 def _g(v) -> str:
     return f"{v:.4g}" if is_num(v) else DASH
 
@@ -273,6 +287,12 @@ SECTIONS = {  # title, cells function, columns (run, date and plots are added), 
               "wall time", "max tokens (truncation)", "accuracy", "macro F1", "validation accuracy"],
              "accuracy, macro F1 (%) on the test reviews, before → after fine-tuning (the same reviews); validation "
              "accuracy: the held-out training reviews, after."),
+    "classification": ("Text classification (your labels)", classification_cells,
+                       ["kind", "protocol", "model", "classes", "input", "train / validation / test texts", "epochs",
+                        "hardware", "date", "wall time", "max tokens (truncation)", "accuracy", "macro F1",
+                        "validation accuracy"],
+                       "accuracy (multi-label: every label of a text right), macro F1 (%) on the test texts, before → "
+                       "after fine-tuning (the same texts); run_classification.py (docs/your-data.md)."),
     "benchmark": ("Benchmarks", benchmark_cells, ["benchmark", "model", "hardware", "date", "wall time", "ours vs padded"],
                   "Speed-up of this project's batching (length-grouped, dynamic padding) over padding every window to "
                   "the maximum length, same model and data, measured in one run."),

@@ -71,18 +71,23 @@ def _plot_squad(P, run: Run, folder: Path, results_dir: Path):
 
 
 def _plot_imdb(P, run: Run, folder: Path, results_dir: Path):
+    """Loss, before-vs-after bars (per-class precision/recall for 2 classes), the confusion matrices (multi-label:
+    one 2x2 matrix per label would not read as one figure; the JSON has them)."""
     m, b = run.data["metrics"], baseline(run.data)
     yield from _plot_loss(P, run, folder)
+    classes = list(m.get("per_class") or {})
     getters = [("accuracy", lambda x: x.get("accuracy")), ("macro F1", lambda x: x.get("macro_f1"))]
-    for c in ("negative", "positive"):
+    for c in classes if len(classes) == 2 else []:
         for k in ("precision", "recall"):
             getters.append((f"{c[:3]}. {k}", lambda x, c=c, k=k: dig(x, "per_class", c, k)))
     keep = [(label, g) for label, g in getters if is_num(g(m)) and (b is None or is_num(g(b)))]
-    support = [dig(m, "per_class", c, "support") for c in ("negative", "positive")]
-    majority = 100.0 * max(support) / sum(support) if all(is_num(s) for s in support) and sum(support) else None
+    support = [dig(m, "per_class", c, "support") for c in classes]
+    majority = (100.0 * max(support) / sum(support) if support and all(is_num(s) for s in support) and sum(support)
+                and "micro_f1" not in m else None)
+    what = "IMDB" if run.data.get("task") == "imdb" else f"{len(classes)} classes"
     yield "before vs after", P.before_after(
         folder / "before_after.png", [label for label, _ in keep], [100 * g(b) for _, g in keep] if b else None,
-        [100 * g(m) for _, g in keep], f"IMDB, {m.get('n', DASH)} test reviews\n{run.name}", majority,
+        [100 * g(m) for _, g in keep], f"{what}, {m.get('n', DASH)} test {'reviews' if what == 'IMDB' else 'texts'}\n{run.name}", majority,
         "always the majority class")
     matrices = {}
     for label, x in (("before fine-tuning", b), ("after fine-tuning", m)):
@@ -92,7 +97,7 @@ def _plot_imdb(P, run: Run, folder: Path, results_dir: Path):
     if matrices:
         labels = dig(m, "confusion_matrix", "labels", default=["negative", "positive"])
         yield "confusion matrix", P.confusion(folder / "confusion.png", matrices, labels,
-                                              f"test reviews, true vs predicted label\n{run.name}")
+                                              f"test texts, true vs predicted label\n{run.name}")
 
 
 def _plot_benchmark(P, run: Run, folder: Path, results_dir: Path):
@@ -101,7 +106,7 @@ def _plot_benchmark(P, run: Run, folder: Path, results_dir: Path):
                                [w for _, _, w in ratios], f"ours vs padded batches\n{run.name}")
 
 
-PLOTTERS = {"squad": _plot_squad, "imdb": _plot_imdb, "benchmark": _plot_benchmark}
+PLOTTERS = {"squad": _plot_squad, "imdb": _plot_imdb, "classification": _plot_imdb, "benchmark": _plot_benchmark}
 
 
 def make_plots(run: Run, results_dir: Path, P):

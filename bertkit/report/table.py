@@ -54,23 +54,33 @@ def table(result: dict) -> str:
 
 
 def imdb_table(result: dict) -> str:
+    """Before/after metrics of a classification run (run_imdb.py, run_classification.py); per-class rows for up to
+    12 classes (more: the results JSON has them all)."""
     before, after = result.get("baseline_metrics") or {}, result["metrics"]
     hp = result["hyperparameters"]
-    lines = [f"IMDB test reviews: {after['n']} | model: {result['model']['name_or_path']} | "
+    classes = list(after["per_class"])
+    what = "IMDB test reviews" if result.get("task") == "imdb" else f"test texts ({len(classes)} classes)"
+    lines = [f"{what}: {after['n']} | model: {result['model']['name_or_path']} | "
              f"truncation {hp['truncation']} at {hp['max_seq_length']} tokens",
              f"{'metric':<28}{'before':>10}{'after':>10}"]
     rows = [("accuracy", lambda m: m["accuracy"]), ("macro F1", lambda m: m["macro_f1"])]
-    for c in ("negative", "positive"):
-        rows += [(f"{c} precision", lambda m, c=c: m["per_class"][c]["precision"]),
-                 (f"{c} recall", lambda m, c=c: m["per_class"][c]["recall"])]
+    if "micro_f1" in after:
+        rows.append(("micro F1", lambda m: m["micro_f1"]))
+    for c in classes if len(classes) <= 12 else []:
+        rows += [(f"{c[:18]} precision", lambda m, c=c: m["per_class"][c]["precision"]),
+                 (f"{c[:18]} recall", lambda m, c=c: m["per_class"][c]["recall"])]
     for name, get in rows:
         b = f"{100 * get(before):10.2f}" if before else f"{'-':>10}"
         lines.append(f"{name:<28}{b}{100 * get(after):10.2f}")
-    lines.append(f"confusion matrix after (rows true neg/pos, cols predicted): {after['confusion_matrix']['matrix']}")
+    cm = after["confusion_matrix"]
+    if len(classes) == 2 and "matrix" in cm:
+        lines.append(f"confusion matrix after (rows true {classes[0]}/{classes[1]}, cols predicted): {cm['matrix']}")
+    else:
+        lines.append("confusion matrix: the results JSON (metrics.confusion_matrix) and results/summary.md's plot")
     return "\n".join(lines)
 
 
 if __name__ == "__main__":
     with open(sys.argv[1]) as f:
         r = json.load(f)
-    print(imdb_table(r) if r.get("task") == "imdb" else table(r))
+    print(imdb_table(r) if r.get("task") in ("imdb", "classification") else table(r))

@@ -70,6 +70,7 @@ def request_models(max_context_chars: int = MAX_CONTEXT_CHARS):
 
     class Review(BaseModel):
         text: Text
+        text_pair: Union[Text, None] = None  # the second text of a model trained on pairs
 
     ReviewOrText = Annotated[Review, BeforeValidator(lambda v: {"text": v} if isinstance(v, str) else v)]
 
@@ -126,7 +127,8 @@ class Served:
 
     def __init__(self, model_dir: str, max_seq_length: int | None = None, doc_stride: int | None = None,
                  max_query_length: int | None = None, max_context_chars: int = MAX_CONTEXT_CHARS):
-        from ..train.model_settings import CLASSIFY_KEYS, dataclass_defaults, resolve_settings
+        from ..train.model_settings import (CLASSIFY_KEYS, PAIR_KEY, dataclass_defaults, read_model_settings,
+                                            resolve_settings)
         from ..train.modeling import check_length, load_classifier, load_qa_model, model_provenance, resolve_model
         self.model_dir = resolve_model(model_dir)
         self.task = task_of(self.model_dir)
@@ -148,7 +150,8 @@ class Served:
             from ..classify.arguments import TRUNCATIONS, DataArguments
             self.settings = resolve_settings(self.model_dir, "text-classification", given,
                                              dataclass_defaults(DataArguments, CLASSIFY_KEYS))
-            self.max_seq_length, self.truncation = (self.settings[k]["value"] for k in CLASSIFY_KEYS)
+            self.max_seq_length, self.truncation, self.label_threshold = (self.settings[k]["value"] for k in CLASSIFY_KEYS)
+            self.pair_column = read_model_settings(self.model_dir, "text-classification").get(PAIR_KEY)
             if self.truncation not in TRUNCATIONS:
                 raise UserError(f"truncation {self.truncation!r} (from {self.settings['truncation']['source']}): "
                                 "give head or head_tail")
@@ -169,6 +172,9 @@ class Served:
                 "threshold": self.threshold, "note": self.note, "precision": self.precision,
                 "max_seq_length": self.max_seq_length, "settings": self.settings,
                 "max_context_chars": self.max_context_chars, "max_batch": MAX_BATCH,
+                **({"labels": [self.model.config.id2label[i] for i in range(self.model.config.num_labels)],
+                    "multi_label": self.model.config.problem_type == "multi_label_classification",
+                    "text_pair": self.pair_column} if self.task != "qa" else {}),
                 "versions": {"python": platform.python_version(), "torch": torch.__version__,
                              "transformers": transformers.__version__}}
 
@@ -199,7 +205,12 @@ class Served:
         """`req`: a ClassifyRequest's root (request_models), already checked."""
         from ..classify.encode import classify_text
         batch = hasattr(req, "texts")
-        with self.lock:  # one review at a time, as classify.py: no padding, the same numbers
-            out = [classify_text(self.model, self.tok, it.text, self.max_seq_length, self.truncation)
-                   for it in (req.texts if batch else [req])]
+        items = req.texts if batch else [req]
+        if any((it.text_pair is None) == bool(self.pair_column) for it in items):
+            raise BadRequest(422, f"this model reads text pairs ({self.pair_column!r} as text_pair): send "
+                            "{\"text\", \"text_pair\"}" if self.pair_column else
+                            "this model reads single texts: send {\"text\"} without text_pair")
+        with self.lock:  # one text at a time, as classify.py: no padding, the same numbers
+            out = [classify_text(self.model, self.tok, it.text, self.max_seq_length, self.truncation, it.text_pair,
+                                 self.label_threshold) for it in items]
         return {"results": out} if batch else out[0]

@@ -33,6 +33,7 @@ JOBS = {
     "baseline": ("squad_subset_*_baseline.json", lambda d: True, "eval_seconds", "evaluation"),
     "imdb": ("imdb_subset_*.json", lambda d: d["hyperparameters"].get("truncation") == "head_tail",
              "train_seconds", "training"),
+    "topics": ("topics_subset_*.json", lambda d: True, "train_seconds", "training"),
 }
 
 

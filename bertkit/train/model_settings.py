@@ -14,7 +14,8 @@ from ..results.record import write_json_atomic
 
 SETTINGS_FILE = "bertkit.json"
 QA_KEYS = ("max_seq_length", "doc_stride", "max_query_length", "n_best_size", "max_answer_length")
-CLASSIFY_KEYS = ("max_seq_length", "truncation")
+CLASSIFY_KEYS = ("max_seq_length", "truncation", "multi_label_threshold")
+PAIR_KEY = "text_pair_column"  # saved too (None: single texts): classify.py and the API ask for the second text
 
 
 def write_model_settings(model_dir, task: str, args, keys) -> dict:

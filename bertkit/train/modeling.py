@@ -253,14 +253,18 @@ def load_qa_model(name_or_path: str, seed: int, trust_remote_code: bool = False,
 
 def load_classifier(name_or_path: str, seed: int, num_labels: int | None = None, id2label: dict | None = None,
                     trust_remote_code: bool = False, attn_implementation: str | None = None,
-                    model_dtype: str = "float32", attention_dropout: float | None = None):
+                    model_dtype: str = "float32", attention_dropout: float | None = None,
+                    problem_type: str | None = None):
     """Tokenizer + sequence classifier from safetensors in `model_dtype` (fp32 by default); a new head is
-    initialised under `seed`. Without num_labels/id2label the checkpoint's own labels are kept (inference)."""
+    initialised under `seed`. Without num_labels/id2label the checkpoint's own labels are kept (inference).
+    problem_type multi_label_classification: a sigmoid per label (BCE loss) instead of one softmax."""
     from transformers import AutoModelForSequenceClassification, set_seed
     tok = _tokenizer(name_or_path, trust_remote_code)
     set_seed(seed)
     labels = {} if id2label is None else dict(num_labels=num_labels, id2label=id2label,
                                               label2id={v: k for k, v in id2label.items()})
+    if problem_type:
+        labels["problem_type"] = problem_type
     model = _load_model(AutoModelForSequenceClassification, name_or_path, attn_implementation, model_dtype,
                         trust_remote_code, **labels,
                         **attention_dropout_override(name_or_path, attention_dropout, trust_remote_code))
