@@ -21,8 +21,8 @@ if [ "$MODEL_KIND" = minilm ]; then LR="${LR:-2e-4}"; else LR="${LR:-2e-5}"; fi 
 WARMUP="${WARMUP:-0.1}"
 BATCH="${BATCH:-16}"
 VALIDATION_SIZE="${VALIDATION_SIZE:-100}" # paragraphs held out of train (stratified) for the validation score
-MAX_SEQ_LENGTH="${MAX_SEQ_LENGTH:-256}"
-TRUNCATION="${TRUNCATION:-head}"          # a paragraph's topic shows from its start
+MAX_SEQ_LENGTH="${MAX_SEQ_LENGTH:-128}"  # most paragraphs run past it; their first 128 tokens show the topic
+TRUNCATION="${TRUNCATION:-head}"
 DEVICE="${DEVICE:-auto}"
 RUN_NAME="${RUN_NAME:-topics_subset_$(date +%Y%m%d_%H%M%S)}"
 OUTPUT_DIR="${OUTPUT_DIR:-results/$RUN_NAME}"

@@ -253,6 +253,13 @@ def bad_runs(workdir, tiny_model_dir):
                      (name, words, [out, d / "never.json"])))
     more.append(("imdb_test_unknown_label", imdb_cmd(tiny_model_dir, out, imdb_good, d / "imdb" / "maybe.csv",
                                                      "--results_file", d / "never.json"), ("maybe.csv", "label 'maybe'", [out])))
+    # run_classification.py: any labels, so the checks are about classes, texts and the delimiter
+    cls_good = write(d / "cls" / "good.csv", "text,label\n" + "".join(f"ticket {i},{'abc'[i % 3]}\n" for i in range(9)))
+    for cid, name, content, words in CLS_BAD:
+        path = write(d / "cls" / name, content)
+        train, test = (cls_good, path) if cid.startswith("test_") else (path, cls_good)
+        more.append((f"cls_{cid}", ["run_classification.py", *imdb_cmd(tiny_model_dir, out, train, test)[1:],
+                                    "--results_file", d / "never.json"], (name, words, [out, d / "never.json"])))
     for cid, cmd, exp in more:
         cases.append((cid, cmd))
         expect[cid] = exp
@@ -264,6 +271,12 @@ def bad_runs(workdir, tiny_model_dir):
     cache = d / "datasets_cache"
     results = run_all(cases, cache)
     return results, expect, before, snapshot(out, d / "out.json"), cache
+
+
+CLS_BAD = (("one_class", "one.csv", "text,label\na,x\nb,x\nc,x\n", "holds one class ('x')"),
+           ("test_unknown_label", "unknown.csv", "text,label\nq,a\nr,zzz\n", "label 'zzz' is not one of the 3 classes"),
+           ("empty_text", "blank.csv", "text,label\nfine,a\n   ,b\nok,c\n", "line 3: the 'text' text is empty"),
+           ("wrong_delimiter", "tabs.csv", "text\tlabel\na\tx\nb\ty\n", "reads as one column"))
 
 
 def bad_case_ids():
@@ -279,7 +292,7 @@ def bad_case_ids():
             "bench_stride_too_big"]
     ids += [f"imdb_train_{c}" for c in ("no_text_column", "unknown_label", "header_only", "latin1", "empty",
                                         "truncated_gz", "jsonl_no_label", "directory")]
-    return ids + ["imdb_test_unknown_label", "script_model_no_weights"]
+    return ids + ["imdb_test_unknown_label", "script_model_no_weights"] + [f"cls_{c[0]}" for c in CLS_BAD]
 
 
 @pytest.mark.parametrize("cid", bad_case_ids())

@@ -99,10 +99,12 @@ def test_run_imdb_end_to_end_with_tiny_bert(tiny_model_dir, tmp_path, TRAIN, TES
               "hardware", "versions", "git_commit", "created"):
         assert k in r
     assert r["task"] == "imdb" and r["metrics"]["n"] == r["baseline_metrics"]["n"] == 24
-    assert r["data"]["counts"]["train"] == {"n": 32, "positive": 16} and r["data"]["counts"]["test"]["positive"] == 12
+    assert r["data"]["counts"]["train"] == {"n": 32, "positive": 16, "per_class": {"negative": 16, "positive": 16}}
+    assert r["data"]["counts"]["test"]["positive"] == 12 and r["data"]["labels"]["names"] == ["negative", "positive"]
     lines = (tmp_path / "o" / "test_predictions.csv").read_text().splitlines()
     assert lines[0] == "id,label,predicted,probability" and len(lines) == 25
-    assert sum(int(x.split(",")[1]) == int(x.split(",")[2]) for x in lines[1:]) / 24 == pytest.approx(r["metrics"]["accuracy"])
+    assert {x.split(",")[1] for x in lines[1:]} == {"negative", "positive"}  # labels by name
+    assert sum(x.split(",")[1] == x.split(",")[2] for x in lines[1:]) / 24 == pytest.approx(r["metrics"]["accuracy"])
     again = run(*args, check=False)
     assert again.returncode == 2 and again.stderr.strip().splitlines()[-1].startswith("error: ")
     out = json.loads(run("classify.py", "--model", tmp_path / "o", "--text", "A wonderful film.").stdout)

@@ -40,7 +40,7 @@ def test_offsets_found_in_the_context(tmp_path, caplog, name, delimiter):
     assert [r["answers"] for r in rows] == [{"text": ["Beijing"], "answer_start": [24]},
                                             {"text": [], "answer_start": []},
                                             {"text": ["red fish"], "answer_start": [0]}]
-    assert [r["id"] for r in rows] == ["row1", "row2", "r3"]
+    assert [r["id"] for r in rows] == ["q-row1", "q-row2", "r3"]  # named by the file: two files never collide
     said = [m for m in caplog.messages if "more than once" in m]  # 'red fish' twice: the first taken
     assert len(said) == 1 and "row 3" in said[0] and "first occurrence" in said[0]
 

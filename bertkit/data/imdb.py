@@ -66,8 +66,10 @@ def read_rows(path: str, cols: Columns = Columns(), flag: str = "", split: str =
     for where, r in _records(path, flag, split, cols):
         missing = [c for c in [c for _, c in fields] + [cols.label] if c not in r]
         if missing:
-            raise UserError(f"{path}: {where} has {sorted(str(k) for k in r if k)[:6]} but no {missing[0]!r} column; "
-                            "set --text_column/--label_column (and --text_pair_column) to the file's column names")
+            need = " or ".join(repr(c) for c in [c for _, c in fields] + [cols.label])
+            raise UserError(f"{path}: {where} has {sorted(str(k) for k in r if k)[:6]} but no {need} column "
+                            f"({missing[0]!r} is missing); set --text_column/--label_column (and --text_pair_column) "
+                            "to the file's column names")
         row = {"id": str(r.get("id") if r.get("id") not in (None, "") else f"{Path(path).name}:{where.split()[-1]}")}
         for key, column in fields:
             if not isinstance(r[column], str):

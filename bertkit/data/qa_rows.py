@@ -6,6 +6,7 @@ once for the whole file (bertkit.data.squad reads these rows beside SQuAD's own 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from ..errors import UserError
 
@@ -41,7 +42,8 @@ def rows_from_plain(path: str, records: list[dict]) -> list[dict]:
             if context.find(answer, start + 1) >= 0:
                 repeated.append(i)
             answers = {"text": [answer], "answer_start": [start]}
-        rows.append({"id": str(r.get("id") or f"row{i}"), "title": str(r.get("title") or ""), "context": context,
+        # a row without an id is named by its file too, so train and validation files without ids never collide
+        rows.append({"id": str(r.get("id") or f"{Path(path).name.split('.')[0]}-row{i}"), "title": str(r.get("title") or ""), "context": context,
                      "question": question, "article_index": -1, "answers": answers})
     if repeated:
         log.warning("%s: the answers of %d row(s) occur more than once in their context (first: row %d); the first "
