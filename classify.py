@@ -12,7 +12,7 @@ import sys
 from bertkit.data.files import read_text
 from bertkit.errors import UserError, exit_on_user_error
 from bertkit.classify.arguments import TRUNCATIONS, DataArguments
-from bertkit.classify.encode import classify_text
+from bertkit.classify.encode import classify_text, is_multi_label
 from bertkit.train.model_settings import (CLASSIFY_KEYS, PAIR_KEY, dataclass_defaults, describe_settings,
                                           read_model_settings, resolve_settings)
 from bertkit.train.modeling import check_length, load_classifier, resolve_model
@@ -57,6 +57,10 @@ def main():
     tok, model = load_classifier(model_path, seed=0, attn_implementation=a.attn_implementation)
     check_length(length, model)
     model.eval()
+    if not is_multi_label(model):  # a single-label model has no threshold to speak of
+        settings.pop("multi_label_threshold")
+    elif not 0 < threshold < 1:
+        raise UserError(f"--multi_label_threshold {threshold}: give a probability between 0 and 1")
     print(describe_settings(settings), file=sys.stderr)  # stdout stays the result alone: one JSON object
     print(json.dumps(classify_text(model, tok, text, length, truncation, a.text_pair, threshold)))
 

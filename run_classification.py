@@ -84,12 +84,13 @@ def banner(model_info, model_path, data_args, data_prov, training_args, task, na
     """What this run uses, in one block before the work starts."""
     counts, unit = data_prov["counts"], TASKS[task]["unit"]
     source = data_prov.get("dataset_name") or str(Path(data_args.train_file).parent)
-    kind = (f", {len(names)} classes" + (" (multi-label)" if data_args.multi_label else "") +
-            (f", pairs {data_args.text_column} / {data_args.text_pair_column}" if data_args.text_pair_column else ""))
+    kind = "" if task == "imdb" else (
+        f", {len(names)} classes" + (" (multi-label)" if data_args.multi_label else "") +
+        (f", pairs {data_args.text_column} / {data_args.text_pair_column}" if data_args.text_pair_column else ""))
     run_banner_for(training_args, model_info, model_path,
                    f"{TASKS[task]['name']} ({source}): train {counts['train']['n']} / validation "
                    f"{counts['validation']['n']} / test {counts['test']['n']} {unit}, {data_args.max_seq_length} tokens "
-                   f"({data_args.truncation}){kind if task != 'imdb' else ''}")
+                   f"({data_args.truncation}){kind}")
 
 
 def check_outputs(data_args, training_args) -> Path:
@@ -178,7 +179,7 @@ def main(task: str = "classification"):
     show = training_args.local_process_index == 0  # one process per machine prints progress
     t0 = time.perf_counter()
     with training_args.main_process_first(desc="tokenize"):  # one process builds the cache, the rest read it
-        enc = {k: tokenize(v, k, tok, data_args, show=show) for k, v in splits.items()}
+        enc = {k: tokenize(v, k, tok, data_args, show=show, unit=TASKS[task]["unit"]) for k, v in splits.items()}
     timing = {"preprocess_seconds": round(t_read + time.perf_counter() - t0, 2)}  # read + tokenize, not the model load
     # eval_dataset + compute_metrics let --eval_strategy epoch --load_best_model_at_end --metric_for_best_model
     # accuracy keep the best epoch on validation (Sun et al. 2019's protocol; scripts/imdb_full.sh uses it).

@@ -260,6 +260,9 @@ def bad_runs(workdir, tiny_model_dir):
         train, test = (cls_good, path) if cid.startswith("test_") else (path, cls_good)
         more.append((f"cls_{cid}", ["run_classification.py", *imdb_cmd(tiny_model_dir, out, train, test)[1:],
                                     "--results_file", d / "never.json"], (name, words, [out, d / "never.json"])))
+    more.append(("cls_hub_offline", ["run_classification.py", "--model_name_or_path", tiny_model_dir, "--dataset_name",
+                                     "imdb", "--do_train", "--output_dir", out, "--results_file", d / "never.json"],
+                 ("'imdb'", "the hub cannot be reached", [out, d / "never.json"])))
     for cid, cmd, exp in more:
         cases.append((cid, cmd))
         expect[cid] = exp
@@ -292,7 +295,7 @@ def bad_case_ids():
             "bench_stride_too_big"]
     ids += [f"imdb_train_{c}" for c in ("no_text_column", "unknown_label", "header_only", "latin1", "empty",
                                         "truncated_gz", "jsonl_no_label", "directory")]
-    return ids + ["imdb_test_unknown_label", "script_model_no_weights"] + [f"cls_{c[0]}" for c in CLS_BAD]
+    return ids + ["imdb_test_unknown_label", "script_model_no_weights"] + [f"cls_{c[0]}" for c in CLS_BAD] + ["cls_hub_offline"]
 
 
 @pytest.mark.parametrize("cid", bad_case_ids())

@@ -11,6 +11,7 @@ import pytest
 from bertkit.classify.encode import encode
 from bertkit.classify.scoring import ID2LABEL, classification_metrics
 from bertkit.data.imdb import labelled_dataset, read_labelled, stratified_split, stratified_take
+from bertkit.data.labels import Columns
 from bertkit.errors import UserError
 from conftest import REPO
 
@@ -27,7 +28,7 @@ def TEST(imdb_dir):
 
 @pytest.fixture(scope="module")
 def train_ds(TRAIN):
-    return labelled_dataset(str(TRAIN))
+    return labelled_dataset(str(TRAIN), Columns(sentiment=True))[0]  # IMDB's classes: negative 0, positive 1
 
 
 def test_label_names_are_mapped_and_bad_labels_named(tmp_path):
@@ -116,7 +117,7 @@ def test_minilm_learns_sentiment(minilm_path, train_ds, tmp_path, TEST):
     from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
     from bertkit.train.modeling import load_classifier
     tok, model = load_classifier(minilm_path, 0, 2, ID2LABEL)
-    test = labelled_dataset(str(TEST))
+    test = labelled_dataset(str(TEST), Columns(sentiment=True))[0]
     tr = train_ds.select(stratified_take(train_ds["label"], 256, 0))
     te = test.select(stratified_take(test["label"], 200, 0))
     enc = lambda ds: ds.map(encode, batched=True, fn_kwargs=dict(tokenizer=tok, max_seq_length=128)).remove_columns(["text", "id"])  # noqa: E731

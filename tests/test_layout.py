@@ -147,6 +147,8 @@ def flags_of(script: Path, training_flags) -> set[str]:
             flags |= dataclass_fields(PKG / "qa" / "arguments.py", {"DataArguments"})
         if "from bertkit.classify.arguments import DataArguments" in text:
             flags |= dataclass_fields(PKG / "classify" / "arguments.py", {"DataArguments"})
+    for other in re.findall(r"^from (run_\w+) import main$", text, re.M):  # another script's main with presets
+        flags |= flags_of(REPO / f"{other}.py", training_flags)
     return flags
 
 

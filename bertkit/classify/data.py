@@ -141,7 +141,7 @@ def write_predictions(path, ds, probs, names, multi_label=False, threshold=0.5):
     write_text_atomic(path, buf.getvalue())
 
 
-def tokenize(ds, name, tok, data_args, show=True):
+def tokenize(ds, name, tok, data_args, show=True, unit="texts"):
     """Token ids for a split, in chunks of >= 1000 rows (about 20 for the full set), so that a long
     tokenisation shows its rate and time left (bertkit.utils.progress). With --preprocessing_num_workers: one
     datasets.map over the workers, with datasets' own progress bar."""
@@ -152,7 +152,7 @@ def tokenize(ds, name, tok, data_args, show=True):
     from datasets import concatenate_datasets
     from datasets.utils.logging import disable_progress_bar, enable_progress_bar, is_progress_bar_enabled
     step = max(1000, -(-len(ds) // 20))
-    bar, parts, was_on = Progress(f"tokenize {name}", len(ds), "rows", enabled=show), [], is_progress_bar_enabled()
+    bar, parts, was_on = Progress(f"tokenize {name}", len(ds), unit, enabled=show), [], is_progress_bar_enabled()
     disable_progress_bar()  # a datasets bar per chunk would drown the one line that matters
     try:
         for start in range(0, len(ds), step):

@@ -6,7 +6,6 @@ once for the whole file (bertkit.data.squad reads these rows beside SQuAD's own 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from ..errors import UserError
 
@@ -20,8 +19,9 @@ def is_plain_row(record) -> bool:
     return isinstance(record, dict) and "answer" in record and "answers" not in record
 
 
-def rows_from_plain(path: str, records: list[dict]) -> list[dict]:
-    """Flat SQuAD rows (answers with offsets) from `question, context, answer` records."""
+def rows_from_plain(path: str, records: list[dict], split: str = "") -> list[dict]:
+    """Flat SQuAD rows (answers with offsets) from `question, context, answer` records; `split` (train,
+    validation) names the rows that have no id."""
     rows, repeated = [], []
     for i, r in enumerate(records, 1):
         missing = [c for c in COLUMNS if c not in r or (r[c] is None and c != "answer")]  # null answer: none
@@ -42,8 +42,8 @@ def rows_from_plain(path: str, records: list[dict]) -> list[dict]:
             if context.find(answer, start + 1) >= 0:
                 repeated.append(i)
             answers = {"text": [answer], "answer_start": [start]}
-        # a row without an id is named by its file too, so train and validation files without ids never collide
-        rows.append({"id": str(r.get("id") or f"{Path(path).name.split('.')[0]}-row{i}"), "title": str(r.get("title") or ""), "context": context,
+        # a row without an id is named by its split too, so train and validation files without ids never collide
+        rows.append({"id": str(r.get("id") or f"{split + '-' if split else ''}row{i}"), "title": str(r.get("title") or ""), "context": context,
                      "question": question, "article_index": -1, "answers": answers})
     if repeated:
         log.warning("%s: the answers of %d row(s) occur more than once in their context (first: row %d); the first "

@@ -127,7 +127,7 @@ def read_squad(path: str, skip_bad_answers: bool = False, flag: str = "") -> tup
     if records is None:
         rows = _nested_rows(path, obj)
     elif records and is_plain_row(records[0]):
-        rows = rows_from_plain(path, records)
+        rows = rows_from_plain(path, records, FLAG_SPLITS.get(flag, ""))
     else:
         rows = _flat_rows(path, records)
     if not rows:

@@ -5,7 +5,7 @@
   answerable  text pairs (question, paragraph) labelled answerable / unanswerable by SQuAD 2.0's own
               annotation, split by article as the dev-split protocol does (train: articles 0-24, test: 25-34).
 
-    python -m bertkit.data.tasks topics --squad_file data/squad_v2/dev-v2.0.json.gz --out_dir data/topics
+    .venv/bin/python -m bertkit.data.tasks topics --squad_file data/squad_v2/dev-v2.0.json.gz --out_dir data/topics
 Writes train.csv / test.csv (topics) or train.jsonl / test.jsonl (answerable) and bertkit_task.json (how they were
 made: the source's sha256, the seed, the counts); run_classification.py copies that record into its results.
 """

@@ -97,7 +97,8 @@ def _plot_imdb(P, run: Run, folder: Path, results_dir: Path):
     if matrices:
         labels = dig(m, "confusion_matrix", "labels", default=["negative", "positive"])
         yield "confusion matrix", P.confusion(folder / "confusion.png", matrices, labels,
-                                              f"test texts, true vs predicted label\n{run.name}")
+                                              f"test {'reviews' if what == 'IMDB' else 'texts'}, true vs predicted "
+                                              f"label\n{run.name}")
 
 
 def _plot_benchmark(P, run: Run, folder: Path, results_dir: Path):
