@@ -75,6 +75,9 @@ POINTS = {
     # an answerability head on the first token trained with the span loss (weight 1), its logit added to the margin
     "r30_verifier": ("robust", {**ALL, "EPOCHS": "2.4", "ANSWERABILITY_HEAD_WEIGHT": "1"}),
     "r30_verifier_seed7": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "7", "ANSWERABILITY_HEAD_WEIGHT": "1"}),
+    # issue 32: the second real model (all-mpnet-base-v2, MODEL=mpnet, the recipe for other models) at about 20 min
+    # of training on 2 cores without bf16: 1,000 training questions once
+    "m32_mpnet_1000q_e1": ("model", {"MODEL": "mpnet", "MAX_TRAIN_SAMPLES": "1000", "EPOCHS": "1"}),
     # The first runs held out whole *paragraphs* for calibration (then the default; files renamed *_para): on
     # trained articles the model is surer of itself than on new ones, and the threshold came out too high.
     "c20_all_e1.8_para": ("paragraph", {**ALL, "EPOCHS": "1.8", **PARA}),
@@ -130,7 +133,7 @@ def report() -> int:
         return 2
     png = curve.plot(line + [p for p in points if group.get(p["name"]) == "seed"],
                      REPO / "results" / "plots" / "learning_curve.png")
-    others = {g: [p for p in points if group.get(p["name"]) == g] for g in ("recipe", "seed", "paragraph")}
+    others = {g: [p for p in points if group.get(p["name"]) == g] for g in ("recipe", "seed", "paragraph", "model")}
     unknown = [p for p in points if p["name"] not in group]
     lines = ["# Learning curve of the laptop job (`scripts/finetune_subset.sh`, MiniLM, 2 CPU cores)", "",
              "Written by `.venv/bin/python benchmarks/learning_curve.py report` from the points' JSON and prediction files; "
@@ -148,6 +151,11 @@ def report() -> int:
         lines += ["## Other recipes at a curve point's budget", "", curve.table(others["recipe"]), ""]
     if others["seed"]:
         lines += ["## Other seeds", "", curve.table(others["seed"]), ""]
+    if others["model"]:
+        lines += ["## Another model: all-mpnet-base-v2 (issue 32)", "",
+                  "`MODEL=mpnet` (12 layers, 110M parameters; docs/encoders.md) with the laptop script's recipe for "
+                  "models other than MiniLM; compare its F1 with the MiniLM rows above at the same training minutes "
+                  "(the minutes column), on the same kind of CPU.", "", curve.table(others["model"]), ""]
     robust = [p for p in points if group.get(p["name"]) == "robust"]
     if robust:
         lines += ["## Answering short texts (issue 30)", "",

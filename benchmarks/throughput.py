@@ -109,6 +109,7 @@ def squad_windows(data_dir: str, tok_path: str, max_seq_length: int, doc_stride:
     """All SQuAD 2.0 dev windows with their training labels: the shapes a SQuAD fine-tuning run sees."""
     from transformers import AutoTokenizer
     from bertkit.data import squad as D
+    from bertkit.data.files import sha256_file
     from bertkit.qa.features import featurize
     from bertkit.train.modeling import check_fast
     from bertkit.qa.arguments import DataArguments, check_sizes
@@ -120,7 +121,7 @@ def squad_windows(data_dir: str, tok_path: str, max_seq_length: int, doc_stride:
     tok = AutoTokenizer.from_pretrained(tok_path)
     check_fast(tok, tok_path)
     feats, _ = featurize(D.limit_questions(D.squad_file_dataset(str(dev)), max_questions, seed=0), tok, True, args)
-    return tok, feats, {"source": str(dev), "sha256": D.sha256_file(str(dev)), "n_windows": len(feats),
+    return tok, feats, {"source": str(dev), "sha256": sha256_file(str(dev)), "n_windows": len(feats),
                         "tokenizer": tok_path,
                         "note": "SQuAD 2.0 dev windows; shapes as in training (train windows are alike)"}
 

