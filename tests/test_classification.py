@@ -161,3 +161,22 @@ def test_multi_label_from_parquet_and_a_saved_folder(tmp_path, tiny_model_dir):
     assert json.loads((out / "config.json").read_text())["problem_type"] == "multi_label_classification"
     said = json.loads(run("classify.py", "--model", out, "--text", "text 3 about cats").stdout)
     assert set(said["labels"]) <= {"cat", "dog", "pet"} and said["threshold"] == 0.5
+
+
+def test_hub_splits_keep_the_hubs_label_names(monkeypatch):
+    """--dataset_name: a ClassLabel column (and a list of them, multi-label) gives the hub's names in its order;
+    a missing column is one line (datasets.load_dataset stood in for: the hub is not reachable here)."""
+    import datasets
+    from datasets import ClassLabel, Dataset, DatasetDict, Features, Sequence, Value
+    from bertkit.classify.arguments import DataArguments
+    from bertkit.classify.data import load_splits
+    single = Features({"text": Value("string"), "label": ClassLabel(names=["world", "sports", "business"])})
+    multi = Features({"text": Value("string"), "label": Sequence(ClassLabel(names=["x", "y"]))})
+    rows = lambda f, k: [{"text": f"t{i}", "label": [i % 2] if f is multi else i % 3} for i in range(k)]  # noqa: E731
+    for feats, want, extra in ((single, ["world", "sports", "business"], {}), (multi, ["x", "y"], {"multi_label": True})):
+        dd = DatasetDict({s: Dataset.from_list(rows(feats, n), features=feats) for s, n in (("train", 12), ("test", 6))})
+        monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: dd)
+        splits, names, prov = load_splits(DataArguments(dataset_name="stand-in", validation_size=3, **extra), 0)
+        assert names == want and prov["source"] == "hub" and len(splits["test"]) == 6
+    with pytest.raises(UserError, match=r"'stand-in' train has columns \['text', 'label'\] but no 'review'"):
+        load_splits(DataArguments(dataset_name="stand-in", text_column="review"), 0)

@@ -44,15 +44,23 @@ def _hub(a: DataArguments, cols: Columns, script: str):
         if split not in raw:
             continue
         ds, feat = raw[split], raw[split].features.get(cols.label)
+        missing = [c for c in (cols.text, cols.text_pair, cols.label) if c and c not in ds.column_names]
+        if missing:
+            raise UserError(f"{a.dataset_name!r} {split} has columns {ds.column_names} but no {missing[0]!r}; set "
+                            "--text_column/--label_column (and --text_pair_column) to its column names")
+        inner = getattr(feat, "feature", None)  # a multi-label column: a list of ClassLabel ids
+        cl = None if cols.sentiment else feat if isinstance(feat, ClassLabel) else inner if isinstance(
+            inner, ClassLabel) else None
         rows = []
         for i, r in enumerate(ds):
-            value = feat.int2str(r[cols.label]) if isinstance(feat, ClassLabel) and not cols.sentiment else r[cols.label]
+            value = r[cols.label]
+            if cl is not None:  # the hub's names, not its ids
+                value = [cl.int2str(v) for v in value] if isinstance(value, list) else cl.int2str(value)
             rows.append({"id": str(r.get("id", f"{split}:{i}")), "text": r[cols.text],
                          **({"text_pair": r[cols.text_pair]} if cols.text_pair else {}),
                          "label": label_values(value, cols, f"{a.dataset_name} {split} row {i}"), "where": f"row {i}"})
         if names is None:
-            names = (feat.names if isinstance(feat, ClassLabel) and not cols.sentiment
-                     else class_names(rows, cols, a.dataset_name))
+            names = cl.names if cl is not None else class_names(rows, cols, a.dataset_name)
         out[split] = Dataset.from_list(encode_labels(rows, names, cols, a.dataset_name, split), features=features(names, cols))
     return out, names, {"source": "hub", "dataset_name": a.dataset_name, "dataset_config_name": a.dataset_config_name}
 
