@@ -166,7 +166,7 @@ def main(task: str = "classification"):
     t0 = time.perf_counter()
     with training_args.main_process_first(desc="read"):  # data before the model: a bad file fails in seconds
         splits, names, data_prov = load_splits(data_args, training_args.data_seed or training_args.seed,
-                                               TASKS[task]["sentiment"], f"{task_script(task)}")
+                                               TASKS[task]["sentiment"], task_script(task))
     t_read = time.perf_counter() - t0
     model_path = resolve_model(model_args.model_name_or_path)
     tok, model = load_classifier(model_path, training_args.seed, len(names), dict(enumerate(names)),

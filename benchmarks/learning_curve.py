@@ -75,8 +75,8 @@ POINTS = {
     # an answerability head on the first token trained with the span loss (weight 1), its logit added to the margin
     "r30_verifier": ("robust", {**ALL, "EPOCHS": "2.4", "ANSWERABILITY_HEAD_WEIGHT": "1"}),
     "r30_verifier_seed7": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "7", "ANSWERABILITY_HEAD_WEIGHT": "1"}),
-    # issue 32: the second real model (all-mpnet-base-v2, MODEL=mpnet, the recipe for other models) at about 20 min
-    # of training on 2 cores without bf16: 1,000 training questions once
+    # issue 32: the second real model (all-mpnet-base-v2, MODEL=mpnet, the recipe for other models), 1,000 training
+    # questions once (its minutes: results/learning_curve/README.md)
     "m32_mpnet_1000q_e1": ("model", {"MODEL": "mpnet", "MAX_TRAIN_SAMPLES": "1000", "EPOCHS": "1"}),
     # The first runs held out whole *paragraphs* for calibration (then the default; files renamed *_para): on
     # trained articles the model is surer of itself than on new ones, and the threshold came out too high.

@@ -31,11 +31,4 @@ ARGS=("${COMMON[@]}" --num_train_epochs "$EPOCHS" --learning_rate "$LR" --warmup
       --per_device_train_batch_size "$BATCH" --per_device_eval_batch_size 64 --save_strategy epoch
       --save_total_limit 1 --logging_steps 20 --output_dir "$OUTPUT_DIR" --results_file "$OUTPUT_DIR.json")
 run python run_imdb.py "${ARGS[@]}"
-optional python -m bertkit.report.table "$OUTPUT_DIR.json"
-if [ "$REPORT" = 1 ]; then  # the summary of every run beside this one, and this run's plots (their paths printed)
-  optional env RESULTS_DIR="$(dirname "$OUTPUT_DIR")" RUN="$(basename "$OUTPUT_DIR")" bash scripts/report.sh
-fi
-echo "results: $OUTPUT_DIR.json (test predictions in $OUTPUT_DIR/)"
-# What to type next, as it runs in a new terminal (nothing activated there; VENV_PYTHON: scripts/setup_env.sh)
-echo "classify with it: $VENV_PYTHON classify.py --model $OUTPUT_DIR --text 'A wonderful, moving film.'"
-echo "serve it:         bash scripts/serve.sh --model $OUTPUT_DIR   # the page at http://127.0.0.1:8000/ and the API"
+finish_classification_run "$OUTPUT_DIR" "A wonderful, moving film."   # scripts/setup_env.sh

@@ -178,6 +178,17 @@ optional() {
   if [ "${PRINT_ONLY:-0}" = 1 ]; then return 0; fi
   "$@" || echo "warning: optional step failed (exit $?): $*; the run's results are kept" >&2
 }
+# The end of a classification laptop run (imdb_subset.sh, topics_subset.sh): its before/after table, the summary
+# of every run beside it and its plots (REPORT=0: not those), and what to type next in a new terminal.
+finish_classification_run() {  # OUTPUT_DIR, an example text for classify.py
+  optional python -m bertkit.report.table "$1.json"
+  if [ "${REPORT:-1}" = 1 ]; then
+    optional env RESULTS_DIR="$(dirname "$1")" RUN="$(basename "$1")" bash scripts/report.sh
+  fi
+  echo "results: $1.json (test predictions in $1/)"
+  echo "classify with it: $VENV_PYTHON classify.py --model $1 --text '$2'"
+  echo "serve it:         bash scripts/serve.sh --model $1   # the page at http://127.0.0.1:8000/ and the API"
+}
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then  # run alone (not sourced): say how to use what is there
   echo "ready: $VENV_PYTHON ($(python -c 'import sys; print("Python " + sys.version.split()[0])')); in a new terminal" \

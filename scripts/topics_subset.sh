@@ -36,10 +36,4 @@ run python run_classification.py --model_name_or_path "$MODEL" --train_file "$TA
     --disable_tqdm true --num_train_epochs "$EPOCHS" --learning_rate "$LR" --warmup_steps "$WARMUP" \
     --per_device_train_batch_size "$BATCH" --per_device_eval_batch_size 64 --save_strategy epoch --save_total_limit 1 \
     --logging_steps 10 --output_dir "$OUTPUT_DIR" --results_file "$OUTPUT_DIR.json"
-optional python -m bertkit.report.table "$OUTPUT_DIR.json"
-if [ "$REPORT" = 1 ]; then  # the summary of every run beside this one, and this run's plots (their paths printed)
-  optional env RESULTS_DIR="$(dirname "$OUTPUT_DIR")" RUN="$(basename "$OUTPUT_DIR")" bash scripts/report.sh
-fi
-echo "results: $OUTPUT_DIR.json (test predictions in $OUTPUT_DIR/)"
-echo "classify with it: $VENV_PYTHON classify.py --model $OUTPUT_DIR --text 'The Normans conquered England in 1066.'"
-echo "serve it:         bash scripts/serve.sh --model $OUTPUT_DIR   # the page at http://127.0.0.1:8000/ and the API"
+finish_classification_run "$OUTPUT_DIR" "The Normans conquered England in 1066."   # scripts/setup_env.sh

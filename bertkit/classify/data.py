@@ -133,7 +133,7 @@ def model_inputs(ds):
     return ds.remove_columns([c for c in ("text", "text_pair", "id") if c in ds.column_names])
 
 
-def write_predictions(path, ds, probs, names, multi_label=False, threshold=0.5):
+def write_predictions(path, ds, probs, names, multi_label: bool, threshold: float):
     """id, true label(s), predicted label(s), the probability of the predicted class (multi-label: of each label
     predicted); labels by name, several joined by '|'."""
     buf = io.StringIO()

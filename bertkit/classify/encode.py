@@ -40,9 +40,10 @@ def is_multi_label(model) -> bool:
 
 
 def classify_text(model, tokenizer, text: str, max_seq_length=256, truncation="head_tail", text_pair=None,
-                  threshold=0.5) -> dict:
+                  threshold: float | None = None) -> dict:
     """One text's label (by the model's label names) and probabilities (classify.py and the server): one forward,
-    no padding. A multi-label model: every label whose probability reaches `threshold`."""
+    no padding. A multi-label model: every label whose probability reaches `threshold` (the model folder's,
+    resolved by the caller; None: run_classification.py's default)."""
     import torch
     examples = {"text": [text], **({"text_pair": [text_pair]} if text_pair is not None else {})}
     enc = encode(examples, tokenizer, max_seq_length, truncation)
@@ -50,6 +51,9 @@ def classify_text(model, tokenizer, text: str, max_seq_length=256, truncation="h
         logits = model(**{k: torch.tensor(v) for k, v in enc.items()}).logits[0].float()
     labels = model.config.id2label
     if is_multi_label(model):
+        if threshold is None:
+            from .arguments import DataArguments
+            threshold = DataArguments.multi_label_threshold
         probs = logits.sigmoid().tolist()
         return {"labels": [labels[i] for i, x in enumerate(probs) if x >= threshold], "threshold": threshold,
                 "probabilities": {labels[i]: round(x, 4) for i, x in enumerate(probs)}}

@@ -15,9 +15,8 @@ from datasets import ClassLabel, Dataset, Features, Sequence, Value
 
 from ..errors import UserError, user_error_in
 from .files import read_text, sha256_path
+from .formats import DELIMITERS, arrow_records, is_arrow_source
 from .labels import SENTIMENT, Columns, class_names, encode_labels, label_values
-
-DELIMITERS = {".csv": ",", ".tsv": "\t"}
 
 
 def _table(path: str, raw: str, delimiter: str, cols: Columns):
@@ -39,7 +38,6 @@ def _table(path: str, raw: str, delimiter: str, cols: Columns):
 
 def _records(path: str, flag: str, split: str, cols: Columns):
     """(where, record) of each row; read_text / arrow_records give the file-level errors."""
-    from .formats import arrow_records, is_arrow_source
     if is_arrow_source(path):
         yield from ((f"row {i}", r) for i, r in enumerate(arrow_records(path, flag, split), 1))
         return

@@ -167,13 +167,15 @@ class Served:
 
         import torch
         import transformers
+
+        from ..classify.encode import is_multi_label
         return {"status": "ok", "task": self.task, "model": self.model_dir,
                 "model_type": self.model.config.model_type, "sha256": self.info.get("sha256"),
                 "threshold": self.threshold, "note": self.note, "precision": self.precision,
                 "max_seq_length": self.max_seq_length, "settings": self.settings,
                 "max_context_chars": self.max_context_chars, "max_batch": MAX_BATCH,
                 **({"labels": [self.model.config.id2label[i] for i in range(self.model.config.num_labels)],
-                    "multi_label": self.model.config.problem_type == "multi_label_classification",
+                    "multi_label": is_multi_label(self.model),
                     "text_pair": self.pair_column} if self.task != "qa" else {}),
                 "versions": {"python": platform.python_version(), "torch": torch.__version__,
                              "transformers": transformers.__version__}}
