@@ -167,6 +167,14 @@ def report() -> int:
                   "question the closest one); *plain questions*, the 50 of benchmarks/data/plain_questions.jsonl. "
                   "Answered and right (F1 >= 0.5) are of the answerable ones, abstained of the others, in percent.",
                   "", curve.robust_table(robust), ""]
+    studied = [p for p in points if group.get(p["name"]) in ("curve", "seed", "robust", "model")]
+    lines += ["## Where the threshold lands: calibration rules beside the oracle (issue 30)", "",
+              "Each point's eval F1 and HasAns F1 at the threshold each rule picks on the point's own calibration "
+              "predictions (no rerun: calibration does not touch training): `max_f1` and `expected_gain` as "
+              "above; `answerable_share`, answer as many calibration questions as are answerable there, by the "
+              "no-answer margin; `oracle`, the eval questions' own best cut (not a rule a run can use: it shows "
+              "what the model's ranking allows). Where even the oracle's HasAns F1 is low, no threshold makes the "
+              "model answer more without losing paragraph F1.", "", curve.rules_table(studied), ""]
     if others["paragraph"]:
         lines += ["## Calibrated on held-out paragraphs instead of articles (the first runs)", "",
                   "The same pipeline, but the calibration questions were whole paragraphs of the training articles "

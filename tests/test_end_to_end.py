@@ -235,7 +235,9 @@ def test_learning_curve_point_recomputes_the_run(runs, tmp_path):
     assert all((runs / "ft" / f"{n}.json").is_file() for n in ("calibration_null_odds", "calibration_nonnull_predictions"))
     pt = curve.point(runs / "ft.json")
     method = r["hyperparameters"]["calibration_method"]
-    assert method == "expected_gain" and set(pt["calibration_study"]) == {"max_f1", "expected_gain"}
+    assert method == "expected_gain" and set(pt["calibration_study"]) == set(curve.RULES)
+    # the oracle is the eval questions' own best cut: no rule's threshold scores more there
+    assert all(pt["calibration_study"]["oracle"]["f1"] >= s["f1"] - 1e-9 for s in pt["calibration_study"].values())
     for m in ("max_f1", "expected_gain"):  # both methods' thresholds re-chosen, and the run's own is its threshold
         assert pt[m]["threshold"] == pt["calibration_study"][m]["threshold"]
     assert pt[method]["threshold"] == pytest.approx(r["null_threshold"]["value"])
@@ -248,7 +250,7 @@ def test_learning_curve_point_recomputes_the_run(runs, tmp_path):
     png = curve.plot([pt], tmp_path / "curve.png")
     from PIL import Image
     assert Image.open(png).size == (800, 500)
-    assert "| [ft](ft.json) |" in curve.table([pt])
+    assert "| [ft](ft.json) |" in curve.table([pt]) and "| [ft](ft.json) |" in curve.rules_table([pt])
 
 
 def test_saved_model_folder_has_no_pickles(runs):

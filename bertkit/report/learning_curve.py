@@ -70,8 +70,15 @@ def _stats(xs: list[float]) -> dict:
     return {"mean": mean, "sd": sd, "p05": xs[int(0.05 * (len(xs) - 1))], "p95": xs[int(0.95 * (len(xs) - 1))]}
 
 
+def _share_value(odds, has, f1) -> float:
+    """A rule that ignores the F1s: answer as many calibration questions as are answerable there (a quantile)."""
+    import numpy as np
+    return float(np.quantile(odds, sum(has) / len(has)))
+
+
 def calibration_study(cal: tuple, ev: tuple, seed: int = 0, n: int = BOOTSTRAP) -> dict:
-    """Each method's threshold on the calibration questions and its eval F1; the same over bootstrap resamples."""
+    """Each method's threshold on the calibration questions and its eval F1; the same over bootstrap resamples.
+    Beside them, without resamples: the answerable-share rule and the oracle (the eval questions' own best cut)."""
     import numpy as np
     rng = np.random.default_rng(seed)
     out = {}
@@ -84,6 +91,9 @@ def calibration_study(cal: tuple, ev: tuple, seed: int = 0, n: int = BOOTSTRAP) 
             boot.append(_f1_at(fn(*([c[i] for i in idx] for c in cal)), *ev)[0])
         out[name] = {"threshold": t, "f1": f1, "HasAns_f1": has_f1, "bootstrap_f1": _stats(boot)}
         rng = np.random.default_rng(seed)  # both methods see the same resamples
+    for name, t in (("answerable_share", _share_value(*cal)), ("oracle", _max_f1_value(*ev))):
+        f1, has_f1 = _f1_at(t, *ev)
+        out[name] = {"threshold": t, "f1": f1, "HasAns_f1": has_f1}
     return out
 
 
@@ -211,6 +221,23 @@ def robust_table(points: list[dict], link_prefix: str = "") -> str:
             f"{r['train_seconds'] / 60:.1f}", f"{_n(r['f1'])} ({r['vs_no_answer']:+.2f})", _n(r["HasAns_f1"]),
             f"{_n((rb.get('short_context_threshold') or {}).get('value'))} ({_n(r['threshold'])})",
             f"{r['demo_answer']!r} ({margin})", rates(sc), _n(sc.get("best_span_f1")), rates(pq)]) + " |")
+    return "\n".join(rows)
+
+
+RULES = ("max_f1", "expected_gain", "answerable_share", "oracle")
+
+
+def rules_table(points: list[dict], link_prefix: str = "") -> str:
+    """Markdown: per point with calibration files, each rule's eval F1 (vs "no answer") and HasAns F1."""
+    head = ["point", "seed"] + [f"{r}: F1 (vs \"no answer\") / HasAns F1" for r in RULES]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in points:
+        st = r.get("calibration_study") or {}
+        if not all(k in st for k in RULES):
+            continue
+        rows.append("| " + " | ".join([f"[{r['name']}]({link_prefix}{r['json']})", str(r["seed"])] + [
+            f"{st[k]['f1']:.2f} ({st[k]['f1'] - r['no_answer_f1']:+.2f}) / {st[k]['HasAns_f1']:.2f}"
+            for k in RULES]) + " |")
     return "\n".join(rows)
 
 
