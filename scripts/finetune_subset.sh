@@ -20,7 +20,9 @@ source scripts/setup_env.sh
 export BERTKIT_LAUNCHER="${BERTKIT_LAUNCHER:-bash scripts/$(basename "$0")}"
 # which committed runs give the estimate for another model (bertkit/tools/laptop.py)
 if [ "$QUICK" = 1 ]; then LAPTOP_JOB=squad_quick; else LAPTOP_JOB=squad; fi
-if [ "$QUICK" != 1 ]; then  # what the wait is, before the user waits: the time itself is measured on this machine
+# what the wait is, before the user waits (the time itself is measured on this machine); not when the budget or the
+# baseline is the user's own: the run's banner shows what it does
+if [ "$QUICK" != 1 ] && [ -z "${EPOCHS:-}${MAX_TRAIN_SAMPLES+set}${BASELINE:-}" ]; then
   echo "the default job: a baseline, then 2.4 passes of training over the training questions, then evaluation;" \
        "after its first 120 training steps it prints how long training takes on this machine." \
        "QUICK=1 is shorter but does not answer"
