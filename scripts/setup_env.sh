@@ -182,7 +182,7 @@ optional() {
 # of every run beside it and its plots (REPORT=0: not those), and what to type next in a new terminal.
 finish_classification_run() {  # OUTPUT_DIR, an example text for classify.py
   optional python -m bertkit.report.table "$1.json"
-  if [ "${REPORT:-1}" = 1 ]; then
+  if [ "$REPORT" = 1 ]; then  # REPORT: the calling script's knob
     optional env RESULTS_DIR="$(dirname "$1")" RUN="$(basename "$1")" bash scripts/report.sh
   fi
   echo "results: $1.json (test predictions in $1/)"

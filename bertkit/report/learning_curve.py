@@ -4,7 +4,8 @@ One point = one results JSON under results/learning_curve/ (a run of scripts/fin
 plus the prediction files in its output folder. Per point: training windows and minutes on the machine that ran
 it, F1 / HasAns F1 at the calibrated threshold, best F1 (oracle), span F1, F1 at 0, the demo's answer, and
 what the calibration's noise costs: the 400 calibration questions are resampled (bootstrap, seeded) and each
-resample's threshold is applied to the eval questions, for both calibration methods (bertkit.qa.scoring).
+resample's threshold is applied to the eval questions, for both calibration methods (bertkit.qa.scoring); beside
+them two thresholds no run uses, to show where a rule could land: the calibration's answerable share, the oracle.
 Nothing here runs a model; benchmarks/learning_curve.py runs the points and writes the README and plot.
 """
 from __future__ import annotations
@@ -13,11 +14,12 @@ import json
 import math
 from pathlib import Path
 
-from ..qa.scoring import compute_f1, cut_expected_gain, cut_max_f1
+from ..qa.scoring import compute_f1, cut_expected_gain, cut_max_f1, place_cut
 from ..qa.threshold_curve import find_golds
 from ..results.record import REPO
 
 BOOTSTRAP = 200  # resamples of the calibration questions per point
+RULES = ("max_f1", "expected_gain", "answerable_share", "oracle")  # calibration_study's thresholds
 
 
 def _folder(d: dict, json_path: Path) -> Path:
@@ -53,9 +55,7 @@ def _max_f1_value(odds, has, f1) -> float:
     order = sorted(range(len(odds)), key=lambda i: odds[i])
     xs = [odds[i] for i in order]
     cut, _ = cut_max_f1(xs, [has[i] for i in order], [f1[i] for i in order])
-    if cut < 0:
-        return xs[0] - 1.0
-    return xs[-1] + 1.0 if cut == len(xs) - 1 else (xs[cut] + xs[cut + 1]) / 2
+    return place_cut(xs, cut)
 
 
 def _gain_value(odds, has, f1) -> float:
@@ -222,9 +222,6 @@ def robust_table(points: list[dict], link_prefix: str = "") -> str:
             f"{_n((rb.get('short_context_threshold') or {}).get('value'))} ({_n(r['threshold'])})",
             f"{r['demo_answer']!r} ({margin})", rates(sc), _n(sc.get("best_span_f1")), rates(pq)]) + " |")
     return "\n".join(rows)
-
-
-RULES = ("max_f1", "expected_gain", "answerable_share", "oracle")
 
 
 def rules_table(points: list[dict], link_prefix: str = "") -> str:
