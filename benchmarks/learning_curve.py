@@ -75,6 +75,12 @@ POINTS = {
     # an answerability head on the first token trained with the span loss (weight 1), its logit added to the margin
     "r30_verifier": ("robust", {**ALL, "EPOCHS": "2.4", "ANSWERABILITY_HEAD_WEIGHT": "1"}),
     "r30_verifier_seed7": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "7", "ANSWERABILITY_HEAD_WEIGHT": "1"}),
+    # the default recipe with its thresholds raised to answer at least 3/4 as many calibration questions as are
+    # answerable (--calibration_answer_floor: the floor the rules table tries on every point), in fp32 (Part 3's
+    # other precision, as on a CPU without bf16 in hardware), seed 42: a run the floor was not chosen on
+    "r30_floor75_fp32": ("robust", {**ALL, "EPOCHS": "2.4", "SHORT_CONTEXT_SHARE": "0.5",
+                                    "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.75",
+                                    "PRECISION": "fp32"}),
     # issue 32: the second real model (all-mpnet-base-v2, MODEL=mpnet, the recipe for other models), 1,000 training
     # questions once (its minutes: results/learning_curve/README.md)
     "m32_mpnet_1000q_e1": ("model", {"MODEL": "mpnet", "MAX_TRAIN_SAMPLES": "1000", "EPOCHS": "1"}),
@@ -172,7 +178,9 @@ def report() -> int:
               "Each point's eval F1 and HasAns F1 at the threshold each rule picks on the point's own calibration "
               "predictions (no rerun: calibration does not touch training): `max_f1` and `expected_gain` as "
               "above; `answerable_share`, answer as many calibration questions as are answerable there, by the "
-              "no-answer margin; `oracle`, the eval questions' own best cut (not a rule a run can use: it shows "
+              "no-answer margin; `answer_floor`, expected_gain's threshold raised where it answers fewer than "
+              f"{curve.FLOOR:g} x as many as are answerable there (`--calibration_answer_floor {curve.FLOOR:g}`); "
+              "`oracle`, the eval questions' own best cut (not a rule a run can use: it shows "
               "what the model's ranking allows). Where even the oracle's HasAns F1 is low, no threshold makes the "
               "model answer more without losing paragraph F1.", "", curve.rules_table(studied), ""]
     if others["paragraph"]:

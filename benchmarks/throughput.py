@@ -172,7 +172,9 @@ def measure(a, cfg, device, rows, collate, batches, bf16: bool, tf32: bool, comp
     if cuda:
         set_tf32(tf32)
     torch.manual_seed(a.seed)
-    model = BertForQuestionAnswering(cfg).to(device).train()
+    model = BertForQuestionAnswering(cfg)
+    model.set_attn_implementation(a.attn_implementation)  # the public setter (the config's field is private)
+    model = model.to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=3e-5, fused=True)  # the Trainer's default (adamw_torch_fused)
     fwd = torch.compile(model) if compile_model else model
     # Timed batches: a seeded random sample of the epoch's batches, so that their lengths stand for the epoch's.
@@ -264,7 +266,6 @@ def main(argv=None):
         raise UserError(f"{out} exists; pass another --output (results are never overwritten)")
     bf16 = a.precision == "bf16" or (a.precision == "auto" and cuda and torch.cuda.is_bf16_supported())
     cfg, model_desc = build_config(a.model)
-    cfg._attn_implementation = a.attn_implementation
     tok, feats, data = squad_windows(a.data_dir, tokenizer_path(a.tokenizer, a.model), a.max_seq_length,
                                      a.doc_stride, a.max_questions)
     if len(feats) < a.batch_size:

@@ -81,6 +81,7 @@ THRESHOLD="${THRESHOLD:-auto}"           # no-answer threshold: auto = calibrate
 CALIBRATION_SAMPLES="${CALIBRATION_SAMPLES:-400}"
 CALIBRATION_UNIT="${CALIBRATION_UNIT:-article}"      # held out whole: article (the eval articles are new too) | paragraph
 CALIBRATION_METHOD="${CALIBRATION_METHOD:-expected_gain}"   # expected_gain | max_f1 (bertkit/qa/scoring.py)
+CALIBRATION_ANSWER_FLOOR="${CALIBRATION_ANSWER_FLOOR-}"  # e.g. 0.75: answer at least 3/4 as many as are answerable (empty: off)
 EXTRA_ARGS="${EXTRA_ARGS:-}"             # more run_squad.py flags, e.g. EXTRA_ARGS="--freeze_word_embeddings true"
 BASELINE="${BASELINE:-1}"                # 0: skip the before-training evaluation (recipe search)
 REPORT="${REPORT:-1}"                    # 0: no results/summary.md and plots at the end
@@ -112,6 +113,7 @@ if [ -n "$ATTENTION_DROPOUT" ]; then TRAIN+=(--attention_dropout "$ATTENTION_DRO
 if [ -n "$TRAIN_ATTN_IMPLEMENTATION" ]; then TRAIN+=(--train_attn_implementation "$TRAIN_ATTN_IMPLEMENTATION"); fi
 if [ -n "$ANSWERABILITY_HEAD_WEIGHT" ]; then TRAIN+=(--answerability_head_weight "$ANSWERABILITY_HEAD_WEIGHT"); fi
 if [ -n "$WEIGHT_AVERAGE_SHARE" ]; then TRAIN+=(--weight_average_share "$WEIGHT_AVERAGE_SHARE"); fi
+if [ -n "$CALIBRATION_ANSWER_FLOOR" ]; then TRAIN+=(--calibration_answer_floor "$CALIBRATION_ANSWER_FLOOR"); fi
 TRAIN+=(--torch_compile "$TORCH_COMPILE")
 TRAIN+=(--null_score_diff_threshold "$THRESHOLD" --calibration_samples "$CALIBRATION_SAMPLES"
        --calibration_unit "$CALIBRATION_UNIT" --calibration_method "$CALIBRATION_METHOD" --precision "$PRECISION")

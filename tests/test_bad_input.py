@@ -212,6 +212,9 @@ def bad_runs(workdir, tiny_model_dir):
         ("squad_weight_average_share", squad_cmd(tiny_model_dir, out, "--weight_average_share", "1.5",
                                                  "--results_file", d / "never.json", validation=good),
          ("--weight_average_share 1.5", "not in (0, 1]", [out])),
+        ("squad_answer_floor", squad_cmd(tiny_model_dir, out, "--calibration_answer_floor", "1.5",
+                                         "--results_file", d / "never.json", validation=good),
+         ("--calibration_answer_floor 1.5", "at most 1", [out])),
         ("squad_results_exist", squad_cmd(tiny_model_dir, d / "out2", "--results_file", d / "out.json", validation=good),
          ("out.json", "exists", [d / "out.json"])),
     ]
@@ -288,6 +291,7 @@ def bad_case_ids():
         ids += [f"squad_{cid}"] + ([f"squad_train_{cid}"] if cid in TRAIN_SIDE else [])
     ids += ["squad_ids_in_both_files", "squad_max_eval_samples_0", "squad_only_unanswerable_left", "squad_seq_too_short",
             "squad_stride_too_big", "squad_bf16_full_eval", "squad_short_context_negatives", "squad_weight_average_share",
+            "squad_answer_floor",
             "squad_results_exist"]
     for m in ("no_weights", "no_tokenizer", "pickle_only", "slow_tokenizer"):
         ids += [f"squad_model_{m}", f"ask_model_{m}"]

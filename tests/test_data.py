@@ -73,3 +73,21 @@ def test_missing_file_and_bad_protocol_use(tmp_path, dev_file):
         D.read_squad_rows(str(tmp_path / "nope.json"))
     with pytest.raises(UserError, match="drop --train_file"):
         D.load_squad(train_file=dev_file, validation_file=dev_file, protocol="dev-split")
+
+
+def test_hub_dataset_is_named_by_rows_and_sha256(dev_file, tmp_path, monkeypatch):
+    """The hub path (unreachable here: load_dataset stood in by a saved DatasetDict) records each split by its rows
+    and the sha256 of its Arrow files, as a local file is recorded by its sha256."""
+    import hashlib
+
+    import datasets
+    rows = D.read_squad_rows(dev_file)
+    saved = datasets.DatasetDict({"train": datasets.Dataset.from_list(rows[:6]),
+                                  "validation": datasets.Dataset.from_list(rows[6:10])})
+    saved.save_to_disk(tmp_path / "hub")
+    monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: datasets.load_from_disk(str(tmp_path / "hub")))
+    splits, prov = D.load_squad(dataset_name="squad_v2")
+    assert prov["source"] == "hub" and prov["protocol"] == "official" and len(splits["validation"]) == 4
+    arrow = sorted((tmp_path / "hub" / "train").glob("*.arrow"))
+    assert prov["splits"]["train"] == {"n_rows": 6, "arrow_sha256": [hashlib.sha256(p.read_bytes()).hexdigest()
+                                                                      for p in arrow]}

@@ -119,3 +119,26 @@ def test_cpu_speed_levers_are_the_default_and_each_turns_off(hf_home_with_bert_b
     gpu, _ = plan("finetune_subset.sh", hf_home_with_bert_base, DATA_DIR=data, DEVICE="cuda")
     assert "--attention_dropout" not in gpu and "--train_attn_implementation" not in gpu
     assert flag(gpu, "--torch_compile") == "0"
+
+
+def test_time_warning_reads_a_run_of_the_same_size_scaled_to_the_budget(tiny_model_dir, tmp_path, monkeypatch):
+    """Another model's expected time: a committed run of a model of its size where there is one (its CPU model's
+    first), scaled to the epochs and training questions asked for (its short-context copies not counted)."""
+    from bertkit.tools import laptop
+    run = {"model": {"num_hidden_layers": 2, "hidden_size": 64}, "timing": {"train_seconds": 600},
+           "hardware": {"cpu_count": 2, "torch_threads": 2, "cpu_model": "Some CPU"}, "runtime": {"precision": "fp32"},
+           "hyperparameters": {"num_train_epochs": 2.0, "max_train_samples": None}, "created": "2026-01-01",
+           "data": {"train": {"n_examples": 1500}, "short_contexts": {"added": {"answer_sentence": 500}}}}
+    (tmp_path / "squad_subset_20260101_000000.json").write_text(json.dumps(run))
+    monkeypatch.setattr(laptop, "RESULTS", tmp_path)
+    say = lambda **kw: laptop.estimate(tiny_model_dir, "squad", **kw)  # noqa: E731
+    assert say().startswith("roughly 10 min of training: a committed run of a model of this size took 10.0 min "
+                            "(Some CPU, fp32)"), say()
+    assert say(epochs="1").startswith("roughly 5 min") and "for its own budget" in say(epochs="1")
+    assert say(max_train_samples="500").startswith("roughly 5 min")      # of its 1,000 questions
+    assert say(max_train_samples="5000").startswith("roughly 10 min")    # it had them all: no more than that
+    assert say(epochs="oops").startswith("roughly 10 min")               # the run itself refuses it
+    subset = {**run, "hyperparameters": {"num_train_epochs": 2.0, "max_train_samples": 1000}}
+    (tmp_path / "squad_subset_20260101_000000.json").write_text(json.dumps(subset))
+    monkeypatch.setitem(laptop.JOBS, "squad", (*laptop.JOBS["squad"][:1], lambda d: True, *laptop.JOBS["squad"][2:]))
+    assert say(max_train_samples="").startswith("more training than that run's")   # all of them: unknown

@@ -123,3 +123,18 @@ def test_expected_gain_falls_back_where_the_odds_say_nothing():
     assert few["method_used"] == "max_f1"
     with pytest.raises(ValueError, match="not one of"):
         calibrate_threshold(ex, nonnull, odds, method="median")
+
+
+def test_answer_floor_raises_a_cautious_threshold_only():
+    """--calibration_answer_floor: where the method answers fewer than floor x the answerable questions, the
+    threshold rises to answer that many, the surest first; where it answers more, it stays as it is."""
+    ex = [_ex("a", "x"), _ex("b", ""), _ex("c", "y"), _ex("d", ""), _ex("e", "z"), _ex("f", "")]
+    nonnull = {"a": "x", "b": "z", "c": "wrong", "d": "w", "e": "wrong", "f": "v"}
+    odds = {"a": -3.0, "b": -2.0, "c": -1.0, "d": 0.5, "e": 1.0, "f": 2.0}
+    plain = calibrate_threshold(ex, nonnull, odds)  # answering "a" alone wins
+    assert plain["answered_share"] == pytest.approx(1 / 6) and "answer_floor" not in plain
+    raised = calibrate_threshold(ex, nonnull, odds, answer_floor=0.75)  # ceil(0.75 x 3) = 3 answered: a, b, c
+    assert raised["value"] == pytest.approx(-0.25) and raised["answered_share"] == 0.5 and raised["floor_raised"]
+    assert raised["f1"] == pytest.approx(100 * (1 + 2) / 6)  # a right, d and f abstained
+    kept = calibrate_threshold(ex, nonnull, odds, answer_floor=0.2)  # one answered already meets it
+    assert kept["value"] == plain["value"] and not kept["floor_raised"]

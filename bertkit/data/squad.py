@@ -16,7 +16,7 @@ import numpy as np
 from datasets import Dataset, Features, Sequence, Value
 
 from ..errors import UserError, user_error_in
-from .files import read_text, sha256_path
+from .files import read_text, sha256_of, sha256_path
 from .formats import DELIMITERS, arrow_records, check_source, is_arrow_source, json_records, table_records
 from .qa_rows import is_plain_row, rows_from_plain
 
@@ -229,6 +229,13 @@ def counts(ds: Dataset) -> dict:
     return {"n_examples": len(ds), "n_answerable": n_ans, "n_unanswerable": len(ds) - n_ans}
 
 
+def _hub_split(ds) -> dict:
+    """A hub split's rows and the sha256 of its Arrow files, through Dataset.cache_files (public: the
+    fingerprint is a private attribute), so that its JSON names the exact data, as for a local file."""
+    files = [Path(f["filename"]) for f in ds.cache_files]
+    return {"n_rows": ds.num_rows, "arrow_sha256": [sha256_of(f)[1] for f in files]}
+
+
 def load_squad(dataset_name=None, dataset_config_name=None, train_file=None, validation_file=None,
                protocol=None, need_train=True, skip_bad_answers=False, need_eval=True):
     """Return ({'train': Dataset|None, 'validation': Dataset|None}, provenance dict). Without need_eval a
@@ -263,7 +270,7 @@ def load_squad(dataset_name=None, dataset_config_name=None, train_file=None, val
         splits = {"train": raw["train"] if need_train else None, "validation": raw["validation"]}
         prov = {"source": "hub", "protocol": "official" if dataset_name == "squad_v2" else "custom",
                 "dataset_name": dataset_name, "dataset_config_name": dataset_config_name,
-                "fingerprints": {k: v._fingerprint for k, v in splits.items() if v is not None}}
+                "splits": {k: _hub_split(v) for k, v in splits.items() if v is not None}}
     else:
         if need_train and not train_file:
             raise UserError("training needs data: pass --train_file, --dataset_name squad_v2, or --protocol dev-split")

@@ -71,6 +71,10 @@ class DataArguments:
                 "F1 beats P(no answer), from two logistic fits of the calibration questions; as good as max_f1 on "
                 "average and less noisy over bootstrap resamples, measured: docs/results.md) or max_f1 (the "
                 "cut that maximises the calibration questions' F1)."})
+    calibration_answer_floor: float | None = field(default=None, metadata={
+        "help": "With --null_score_diff_threshold auto: answer at least this share (0-1) of as many calibration "
+                "questions as are answerable there, the surest first, where the method would answer fewer (also "
+                "for the short-context threshold). Empty: the method's threshold as it is."})
     results_file: str | None = field(default=None, metadata={
         "help": "Results JSON (default results/<basename of output_dir>.json); never overwritten."})
     baseline_results: str | None = field(default=None, metadata={
@@ -115,6 +119,9 @@ def check_sizes(data_args):
     if data_args.calibration_method not in CALIBRATION_METHODS:
         raise UserError(f"--calibration_method {data_args.calibration_method!r}: give one of "
                         f"{', '.join(CALIBRATION_METHODS)}")
+    floor = data_args.calibration_answer_floor
+    if floor is not None and not 0 < floor <= 1:
+        raise UserError(f"--calibration_answer_floor {floor}: give a share above 0 and at most 1 (or leave it out)")
     if data_args.calibration_samples < 1:
         raise UserError(f"--calibration_samples {data_args.calibration_samples}: give a positive number of questions")
     f = data_args.max_train_unanswerable_fraction

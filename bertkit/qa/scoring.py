@@ -7,6 +7,7 @@ searching the already-thresholded predictions could never recover from a thresho
 from __future__ import annotations
 
 import collections
+import math
 import re
 import string
 
@@ -185,14 +186,23 @@ def cut_expected_gain(odds, has_ans, span_f1) -> float | None:
     return float(hi if len(stops) == 0 else grid[stops[0]])
 
 
-def calibrate_threshold(examples, nonnull_predictions: dict, null_odds: dict, method: str = "max_f1") -> dict:
+def floor_value(odds, has_ans, floor: float) -> float:
+    """The threshold that answers at least `floor` x as many of these questions (odds sorted, rising) as are
+    answerable, the surest first: a floor under the F1 rules, which on one or two held-out articles can come out
+    cautious enough to answer almost nothing (measured: results/learning_curve/README.md)."""
+    return place_cut(odds, math.ceil(floor * sum(has_ans)) - 1)
+
+
+def calibrate_threshold(examples, nonnull_predictions: dict, null_odds: dict, method: str = "max_f1",
+                        answer_floor: float | None = None) -> dict:
     """The no-answer threshold for other questions, chosen on these (held-out) ones.
 
     max_f1: the cut that maximises F1 here. The official search answers the questions whose odds are <= the
     cut; we place the cut halfway to the next odds value (not on a question's own value), and below every odds
     value when answering nothing wins (the official search reports 0.0 there, which would answer about half of
     new questions). expected_gain: cut_expected_gain (falls back to max_f1 where its fits cannot say).
-    Both values are recorded; `value` is the chosen method's, `f1` and `answered_share` its F1 here.
+    answer_floor: the threshold rises to floor_value where the method's answers fewer. Both methods' values are
+    recorded; `value` is the chosen one's (after the floor), `f1` and `answered_share` its F1 and share here.
     """
     if method not in CALIBRATION_METHODS:
         raise ValueError(f"calibration method {method!r} is not one of {', '.join(CALIBRATION_METHODS)}")
@@ -203,12 +213,17 @@ def calibrate_threshold(examples, nonnull_predictions: dict, null_odds: dict, me
     gain_value = cut_expected_gain(odds, has_ans, span_f1)
     used = method if method == "max_f1" or gain_value is not None else "max_f1"
     value = max_f1_value if used == "max_f1" else gain_value
+    floor = floor_value(odds, has_ans, answer_floor) if answer_floor else None
+    raised = floor is not None and floor > value
+    value = floor if raised else value
     answered = sum(1 for x in odds if x <= value)
     f1 = sum(answer_gain(h, s, e) for x, h, s, e in zip(odds, has_ans, span_f1, nonempty) if x <= value)
     f1 = 100.0 * (f1 + sum(1 for h in has_ans if not h)) / len(order)
     return {"value": float(value), "method_used": used, "max_f1_value": float(max_f1_value),
             "expected_gain_value": gain_value, "f1": f1, "n_questions": len(order),
-            "n_answerable": sum(has_ans), "answered_share": answered / len(order)}
+            "n_answerable": sum(has_ans), "answered_share": answered / len(order),
+            **({"answer_floor": answer_floor, "answer_floor_value": floor, "floor_raised": raised}
+               if floor is not None else {})}
 
 
 def abstain_note(threshold: dict | None) -> str | None:

@@ -21,7 +21,7 @@ def threshold_for(context: str, value: float, short: dict | None) -> float:
     return short["value"] if short and is_short(context, short.get("max_words", MAX_WORDS)) else value
 
 
-def calibrate_short(model, tokenizer, examples, method: str, **windows) -> dict:
+def calibrate_short(model, tokenizer, examples, method: str, answer_floor: float | None = None, **windows) -> dict:
     """The threshold `method` chooses on the one-sentence contexts of `examples` (the held-out calibration
     questions), with its record (F1 and answered share there, counts)."""
     from .inference import answer
@@ -31,9 +31,10 @@ def calibrate_short(model, tokenizer, examples, method: str, **windows) -> dict:
     res = answer(model, tokenizer, [x["question"] for x in items], [x["context"] for x in items],
                  null_score_diff_threshold=0.0, **windows)
     cal = calibrate_threshold(items, {x["id"]: r["best_span"] for x, r in zip(items, res)},
-                              {x["id"]: r["null_odds"] for x, r in zip(items, res)}, method)
+                              {x["id"]: r["null_odds"] for x, r in zip(items, res)}, method, answer_floor)
     return {"value": cal["value"], "max_words": MAX_WORDS, "method_used": cal["method_used"], "f1": cal["f1"],
             "n_questions": cal["n_questions"], "n_answerable": cal["n_answerable"],
             "answered_share": cal["answered_share"],
+            **{k: cal[k] for k in ("answer_floor", "answer_floor_value", "floor_raised") if k in cal},
             "description": f"chosen the same way on the calibration questions, each asked with one sentence of its "
                            f"paragraph (bertkit/qa/short_threshold.py); used for contexts of at most {MAX_WORDS} words"}

@@ -159,13 +159,16 @@ def calibrate(trainer, questions, data_args, out_dir=None) -> dict:
     t0 = time.perf_counter()
     examples, features = questions["calibration"], questions["calibration_features"]
     _, _, odds, nonnull = trainer.predict_answers(examples, features, 0.0, prefix="calibration")
-    cal = calibrate_threshold(examples, nonnull, odds, data_args.calibration_method)
+    cal = calibrate_threshold(examples, nonnull, odds, data_args.calibration_method, data_args.calibration_answer_floor)
     no_answer = 100.0 * (cal["n_questions"] - cal["n_answerable"]) / cal["n_questions"]
+    used = cal["method_used"] + (", raised by the answer floor" if cal.get("floor_raised") else "")
     log.info("calibrated no-answer threshold %.3f (%s): F1 %.2f on %d held-out training questions ('no answer' "
-             "everywhere: %.2f)", cal["value"], cal["method_used"], cal["f1"], cal["n_questions"], no_answer)
+             "everywhere: %.2f)", cal["value"], used, cal["f1"], cal["n_questions"], no_answer)
     how = {"max_f1": "maximises F1 on", "expected_gain": "answers where the expected F1 gain is positive, fitted on"}
     rec = {"value": cal["value"], "method": "calibrated",
-           "description": f"{how[cal['method_used']]} questions held out of training from the training side",
+           "description": f"{how[cal['method_used']]} questions held out of training from the training side"
+                          + (f"; raised to answer at least {cal['answer_floor']:g} x as many of them as are answerable"
+                             if cal.get("floor_raised") else ""),
            "calibration": {**cal, "no_answer_f1": no_answer, "ids_sha256": ids_digest(examples["id"]),
                            "seconds": round(time.perf_counter() - t0, 2)}}
     if cal["answered_share"] == 0:  # answering never beat "no answer" there: say so wherever the model goes
@@ -175,7 +178,7 @@ def calibrate(trainer, questions, data_args, out_dir=None) -> dict:
         from ..train.model_settings import QA_KEYS
         t1 = time.perf_counter()
         rec["short_contexts"] = calibrate_short(trainer.model, trainer.processing_class, examples,
-                                                data_args.calibration_method,
+                                                data_args.calibration_method, data_args.calibration_answer_floor,
                                                 **{k: getattr(data_args, k) for k in QA_KEYS})
         rec["short_contexts"]["seconds"] = round(time.perf_counter() - t1, 2)
         log.info("calibrated no-answer threshold for contexts of at most %d words: %.3f (F1 %.2f on the same "
@@ -204,7 +207,7 @@ def hyperparameters(data_args, training_args, model_args=None) -> dict:
     hp["null_score_diff_threshold"] = threshold_setting(data_args)  # a number, or 'auto' (see null_threshold)
     for k in ("max_seq_length", "doc_stride", "max_query_length", "max_train_samples", "max_eval_samples",
               "max_train_unanswerable_fraction", "n_best_size", "max_answer_length", "calibration_samples",
-              "calibration_method", "calibration_unit", "late_no_answer_share", "short_context_share", "short_context_negatives",
+              "calibration_method", "calibration_answer_floor", "calibration_unit", "late_no_answer_share", "short_context_share", "short_context_negatives",
               "calibrate_short_contexts"):
         hp[k] = getattr(data_args, k)
     return hp

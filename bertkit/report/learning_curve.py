@@ -5,7 +5,8 @@ plus the prediction files in its output folder. Per point: training windows and 
 it, F1 / HasAns F1 at the calibrated threshold, best F1 (oracle), span F1, F1 at 0, the demo's answer, and
 what the calibration's noise costs: the 400 calibration questions are resampled (bootstrap, seeded) and each
 resample's threshold is applied to the eval questions, for both calibration methods (bertkit.qa.scoring); beside
-them two thresholds no run uses, to show where a rule could land: the calibration's answerable share, the oracle.
+them, where other rules land: the calibration's answerable share, expected_gain with the answer floor
+(--calibration_answer_floor FLOOR), and the oracle (the eval questions' own best cut, which no run can use).
 Nothing here runs a model; benchmarks/learning_curve.py runs the points and writes the README and plot.
 """
 from __future__ import annotations
@@ -14,12 +15,13 @@ import json
 import math
 from pathlib import Path
 
-from ..qa.scoring import compute_f1, cut_expected_gain, cut_max_f1, place_cut
+from ..qa.scoring import compute_f1, cut_expected_gain, cut_max_f1, floor_value, place_cut
 from ..qa.threshold_curve import find_golds
 from ..results.record import REPO
 
 BOOTSTRAP = 200  # resamples of the calibration questions per point
-RULES = ("max_f1", "expected_gain", "answerable_share", "oracle")  # calibration_study's thresholds
+RULES = ("max_f1", "expected_gain", "answerable_share", "answer_floor", "oracle")  # calibration_study's thresholds
+FLOOR = 0.75  # answer_floor: expected_gain raised by --calibration_answer_floor at this share
 
 
 def _folder(d: dict, json_path: Path) -> Path:
@@ -76,6 +78,11 @@ def _share_value(odds, has, f1) -> float:
     return float(np.quantile(odds, sum(has) / len(has)))
 
 
+def _floor_value(odds, has, f1) -> float:
+    """expected_gain's threshold, raised where it answers fewer than FLOOR x the answerable ones (as the run does)."""
+    return max(_gain_value(odds, has, f1), floor_value(sorted(odds), has, FLOOR))
+
+
 def calibration_study(cal: tuple, ev: tuple, seed: int = 0, n: int = BOOTSTRAP) -> dict:
     """Each method's threshold on the calibration questions and its eval F1; the same over bootstrap resamples.
     Beside them, without resamples: the answerable-share rule and the oracle (the eval questions' own best cut)."""
@@ -91,7 +98,8 @@ def calibration_study(cal: tuple, ev: tuple, seed: int = 0, n: int = BOOTSTRAP) 
             boot.append(_f1_at(fn(*([c[i] for i in idx] for c in cal)), *ev)[0])
         out[name] = {"threshold": t, "f1": f1, "HasAns_f1": has_f1, "bootstrap_f1": _stats(boot)}
         rng = np.random.default_rng(seed)  # both methods see the same resamples
-    for name, t in (("answerable_share", _share_value(*cal)), ("oracle", _max_f1_value(*ev))):
+    for name, t in (("answerable_share", _share_value(*cal)), ("answer_floor", _floor_value(*cal)),
+                    ("oracle", _max_f1_value(*ev))):
         f1, has_f1 = _f1_at(t, *ev)
         out[name] = {"threshold": t, "f1": f1, "HasAns_f1": has_f1}
     return out

@@ -52,17 +52,22 @@ def git_commit() -> str | None:
         return None
 
 
+def cpu_model() -> str | None:
+    """This machine's CPU model name as /proc/cpuinfo says it (None where there is none, e.g. macOS)."""
+    try:
+        names = [ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                 if ln.startswith("model name")]
+    except OSError:
+        return None
+    return names[0] if names else None
+
+
 def hardware() -> dict:
     import torch
     hw = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
           "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()}
-    try:  # the CPU model: training times on the same core count differ by CPU kind (docs/results.md)
-        names = [ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                 if ln.startswith("model name")]
-        if names:
-            hw["cpu_model"] = names[0]
-    except OSError:
-        pass
+    if cpu_model():  # training times on the same core count differ by CPU kind (docs/results.md)
+        hw["cpu_model"] = cpu_model()
     try:
         hw["memory_gib"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
     except (ValueError, OSError, AttributeError):
