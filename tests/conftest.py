@@ -62,6 +62,16 @@ def real_data(item: str) -> Path:
     return DATA_DIR
 
 
+def committed_classification(record: dict):
+    """(true, predicted) class ids from a committed run's test_predictions.csv. Runs before the writer named labels
+    stored ids; the record's confusion-matrix labels map names back to ids."""
+    import csv
+    names = record["metrics"]["confusion_matrix"]["labels"]
+    rows = list(csv.DictReader(open(REPO / record["output_dir"] / "test_predictions.csv", encoding="utf-8")))
+    cid = lambda v: int(v) if v.isdigit() else names.index(v)  # noqa: E731
+    return [cid(x["label"]) for x in rows], [cid(x["predicted"]) for x in rows]
+
+
 def fresh_env(tmp_path, **extra):
     """A new terminal's environment: HOME, LANG and a plain PATH where `python` and `pip` do not exist (Debian and
     Ubuntu ship only python3; here a stub says "command not found"), no virtual environment activated."""

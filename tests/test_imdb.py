@@ -13,7 +13,7 @@ from bertkit.classify.scoring import ID2LABEL, classification_metrics
 from bertkit.data.imdb import labelled_dataset, read_labelled, stratified_split, stratified_take
 from bertkit.data.labels import Columns
 from bertkit.errors import UserError
-from conftest import REPO
+from conftest import REPO, committed_classification
 
 
 @pytest.fixture(scope="module")
@@ -140,9 +140,7 @@ def _imdb_results():
 @pytest.mark.parametrize("path", _imdb_results())
 def test_committed_imdb_results_match_their_predictions(path):
     r = json.loads(path.read_text())
-    lines = (REPO / r["output_dir"] / "test_predictions.csv").read_text().splitlines()[1:]
-    labels = [int(x.split(",")[-3]) for x in lines]
-    preds = [int(x.split(",")[-2]) for x in lines]
+    labels, preds = committed_classification(r)
     m = classification_metrics(labels, preds)
     assert m["confusion_matrix"] == r["metrics"]["confusion_matrix"] and m["accuracy"] == pytest.approx(r["metrics"]["accuracy"])
     assert m["n"] == r["hyperparameters"]["max_predict_samples"] and r["baseline_metrics"]["n"] == m["n"]
