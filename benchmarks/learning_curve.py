@@ -81,6 +81,12 @@ POINTS = {
     "r30_floor75_fp32": ("robust", {**ALL, "EPOCHS": "2.4", "SHORT_CONTEXT_SHARE": "0.5",
                                     "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.75",
                                     "PRECISION": "fp32"}),
+    # the default recipe itself in fp32 on the other two seeds (Part 3's second precision; seed 42's fp32 model is
+    # r30_floor75_fp32's, re-scored without the floor: calibration does not touch training)
+    "r30_short50_random_seed7_fp32": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "7", "SHORT_CONTEXT_SHARE": "0.5",
+                                                 "SHORT_CONTEXT_NEGATIVES": "random", "PRECISION": "fp32"}),
+    "r30_short50_random_seed1234_fp32": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "1234", "SHORT_CONTEXT_SHARE": "0.5",
+                                                    "SHORT_CONTEXT_NEGATIVES": "random", "PRECISION": "fp32"}),
     # issue 32: the second real model (all-mpnet-base-v2, MODEL=mpnet, the recipe for other models), 1,000 training
     # questions once (its minutes: results/learning_curve/README.md)
     "m32_mpnet_1000q_e1": ("model", {"MODEL": "mpnet", "MAX_TRAIN_SAMPLES": "1000", "EPOCHS": "1"}),
