@@ -116,7 +116,7 @@ def train(trainer, training_args, data_args, train_ds, resume, timing, optional,
     own = switch_attention(trainer.model, train_kernel)
     tr = trainer.train(resume_from_checkpoint=resume)
     switch_attention(trainer.model, own)
-    timing.update(train_seconds=round(time.perf_counter() - t0, 2),
+    timing.update(resumed_from_checkpoint=resume, train_seconds=round(time.perf_counter() - t0, 2),
                   train_samples_per_second=tr.metrics.get("train_samples_per_second"), train_loss=tr.metrics.get("train_loss"))
     trainer.save_model()
     if trainer.is_world_process_zero():

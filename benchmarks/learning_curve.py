@@ -184,8 +184,9 @@ def report() -> int:
               "Each point's eval F1 and HasAns F1 at the threshold each rule picks on the point's own calibration "
               "predictions (no rerun: calibration does not touch training): `max_f1` and `expected_gain` as "
               "above; `answerable_share`, answer as many calibration questions as are answerable there, by the "
-              "no-answer margin; `answer_floor`, expected_gain's threshold raised where it answers fewer than "
-              f"{curve.FLOOR:g} x as many as are answerable there (`--calibration_answer_floor {curve.FLOOR:g}`); "
+              "no-answer margin; `answer_floor_X`, expected_gain's threshold raised where it answers fewer than "
+              "X times as many as are answerable there (`--calibration_answer_floor X`, X = "
+              f"{' and '.join(f'{x:g}' for x in curve.FLOORS)}); "
               "`oracle`, the eval questions' own best cut (not a rule a run can use: it shows "
               "what the model's ranking allows). Where even the oracle's HasAns F1 is low, no threshold makes the "
               "model answer more without losing paragraph F1.", "", curve.rules_table(studied), ""]

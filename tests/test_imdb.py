@@ -100,6 +100,7 @@ def test_run_imdb_end_to_end_with_tiny_bert(tiny_model_dir, tmp_path, TRAIN, TES
               "hardware", "versions", "git_commit", "created"):
         assert k in r
     assert r["task"] == "imdb" and r["metrics"]["n"] == r["baseline_metrics"]["n"] == 24
+    assert r["timing"]["resumed_from_checkpoint"] is None and r["timing"]["train_seconds"] > 0
     assert r["data"]["counts"]["train"] == {"n": 32, "positive": 16, "per_class": {"negative": 16, "positive": 16}}
     assert r["data"]["counts"]["test"]["positive"] == 12 and r["data"]["labels"]["names"] == ["negative", "positive"]
     lines = (tmp_path / "o" / "test_predictions.csv").read_text().splitlines()

@@ -5,8 +5,8 @@ plus the prediction files in its output folder. Per point: training windows and 
 it, F1 / HasAns F1 at the calibrated threshold, best F1 (oracle), span F1, F1 at 0, the demo's answer, and
 what the calibration's noise costs: the 400 calibration questions are resampled (bootstrap, seeded) and each
 resample's threshold is applied to the eval questions, for both calibration methods (bertkit.qa.scoring); beside
-them, where other rules land: the calibration's answerable share, expected_gain with the answer floor
-(--calibration_answer_floor FLOOR), and the oracle (the eval questions' own best cut, which no run can use).
+them, where other rules land: the calibration's answerable share, expected_gain with each answer floor of FLOORS
+(--calibration_answer_floor), and the oracle (the eval questions' own best cut, which no run can use).
 Nothing here runs a model; benchmarks/learning_curve.py runs the points and writes the README and plot.
 """
 from __future__ import annotations
@@ -20,8 +20,9 @@ from ..qa.threshold_curve import find_golds
 from ..results.record import REPO
 
 BOOTSTRAP = 200  # resamples of the calibration questions per point
-RULES = ("max_f1", "expected_gain", "answerable_share", "answer_floor", "oracle")  # calibration_study's thresholds
-FLOOR = 0.75  # answer_floor: expected_gain raised by --calibration_answer_floor at this share
+FLOORS = (0.6, 0.75)  # answer_floor_X: expected_gain raised by --calibration_answer_floor X
+RULES = ("max_f1", "expected_gain", "answerable_share", *(f"answer_floor_{x:g}" for x in FLOORS),
+         "oracle")  # calibration_study's thresholds
 
 
 def _folder(d: dict, json_path: Path) -> Path:
@@ -78,9 +79,9 @@ def _share_value(odds, has, f1) -> float:
     return float(np.quantile(odds, sum(has) / len(has)))
 
 
-def _floor_value(odds, has, f1) -> float:
-    """expected_gain's threshold, raised where it answers fewer than FLOOR x the answerable ones (as the run does)."""
-    return max(_gain_value(odds, has, f1), floor_value(sorted(odds), has, FLOOR))
+def _floor_value(odds, has, f1, floor: float) -> float:
+    """expected_gain's threshold, raised where it answers fewer than floor x the answerable ones (as the run does)."""
+    return max(_gain_value(odds, has, f1), floor_value(sorted(odds), has, floor))
 
 
 def calibration_study(cal: tuple, ev: tuple, seed: int = 0, n: int = BOOTSTRAP) -> dict:
@@ -98,8 +99,8 @@ def calibration_study(cal: tuple, ev: tuple, seed: int = 0, n: int = BOOTSTRAP) 
             boot.append(_f1_at(fn(*([c[i] for i in idx] for c in cal)), *ev)[0])
         out[name] = {"threshold": t, "f1": f1, "HasAns_f1": has_f1, "bootstrap_f1": _stats(boot)}
         rng = np.random.default_rng(seed)  # both methods see the same resamples
-    for name, t in (("answerable_share", _share_value(*cal)), ("answer_floor", _floor_value(*cal)),
-                    ("oracle", _max_f1_value(*ev))):
+    floors = [(f"answer_floor_{x:g}", _floor_value(*cal, x)) for x in FLOORS]
+    for name, t in (("answerable_share", _share_value(*cal)), *floors, ("oracle", _max_f1_value(*ev))):
         f1, has_f1 = _f1_at(t, *ev)
         out[name] = {"threshold": t, "f1": f1, "HasAns_f1": has_f1}
     return out
