@@ -67,7 +67,8 @@ def committed_classification(record: dict):
     stored ids; the record's confusion-matrix labels map names back to ids."""
     import csv
     names = record["metrics"]["confusion_matrix"]["labels"]
-    rows = list(csv.DictReader(open(REPO / record["output_dir"] / "test_predictions.csv", encoding="utf-8")))
+    with open(REPO / record["output_dir"] / "test_predictions.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
     cid = lambda v: int(v) if v.isdigit() else names.index(v)  # noqa: E731
     return [cid(x["label"]) for x in rows], [cid(x["predicted"]) for x in rows]
 
