@@ -95,6 +95,10 @@ POINTS = {
                                      "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.6"}),
     "r30_floor60_seed5": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "5", "SHORT_CONTEXT_SHARE": "0.5",
                                      "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.6"}),
+    # and in fp32 (Part 3's other precision) on a fresh seed
+    "r30_floor60_seed2_fp32": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "2", "SHORT_CONTEXT_SHARE": "0.5",
+                                          "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.6",
+                                          "PRECISION": "fp32"}),
     # issue 32: the second real model (all-mpnet-base-v2, MODEL=mpnet, the recipe for other models), 1,000 training
     # questions once (its minutes: results/learning_curve/README.md)
     "m32_mpnet_1000q_e1": ("model", {"MODEL": "mpnet", "MAX_TRAIN_SAMPLES": "1000", "EPOCHS": "1"}),
