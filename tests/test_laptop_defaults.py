@@ -76,6 +76,7 @@ def test_another_model_gets_its_recipe_and_a_time_warning(hf_home_with_bert_base
     assert flag(cmd, "--model_name_or_path") == "bert-base-uncased" and flag(cmd, "--learning_rate") == other_lr
     said = [ln for ln in err.splitlines() if ln.startswith("model:")]
     assert said == ["model: bert-base-uncased (MODEL=bert-base-uncased set by you)"], err
+    assert "--calibration_answer_floor" not in cmd  # MiniLM's default job only
     warn = [ln for ln in err.splitlines() if ln.startswith("warning:")]
     assert len(warn) == 1 and "not the model this laptop recipe was tuned for" in warn[0] and " min " in warn[0], err
     # where bert-base cannot be loaded (an empty cache): the MiniLM, saying why, with its tuned recipe
@@ -99,6 +100,11 @@ def test_quick_job_says_what_it_is_and_keeps_the_ten_minute_recipe(hf_home_with_
     # the default job also trains on one-sentence contexts (issue 30); the quick one keeps its budget without them
     assert (flag(default, "--short_context_share"), flag(default, "--short_context_negatives")) == ("0.5", "random")
     assert "--short_context_share" not in quick
+    # and raises its threshold to answer at least 0.6 x the answerable share (issue 30); the quick one does not
+    assert flag(default, "--calibration_answer_floor") == "0.6" and "--calibration_answer_floor" not in quick
+    off, _ = plan("finetune_subset.sh", hf_home_with_bert_base, CALIBRATION_ANSWER_FLOOR="",
+                  DATA_DIR=Path(dev_file).parents[1])
+    assert "--calibration_answer_floor" not in off
     for cmd in (quick, default):
         assert flag(cmd, "--null_score_diff_threshold") == "auto" and flag(cmd, "--precision") == "auto"
 

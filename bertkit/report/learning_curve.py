@@ -259,7 +259,9 @@ def plot(points: list[dict], path) -> Path:
 
 def summary_section(results_dir) -> list[str]:
     """The learning-curve section of results/summary.md (empty without points): the plot that
-    benchmarks/learning_curve.py drew, and one row per point (runs of other recipes and seeds included)."""
+    benchmarks/learning_curve.py drew, and one row per point (runs of other recipes and seeds included); the points
+    with short-text checks in robust_table, which shows each run's own threshold (a run with an answer floor is
+    not at expected_gain's)."""
     folder = Path(results_dir) / "learning_curve"
     points, _ = read_points(folder) if folder.is_dir() else ([], [])
     if not points:
@@ -269,4 +271,11 @@ def summary_section(results_dir) -> list[str]:
            "one real run per row ([README](learning_curve/README.md), `.venv/bin/python benchmarks/learning_curve.py`).", ""]
     if (Path(results_dir) / "plots" / "learning_curve.png").is_file():
         out += ["![learning curve](plots/learning_curve.png)", ""]
-    return out + [table(points, "learning_curve/"), ""]
+    plain = [p for p in points if not p.get("robustness")]
+    robust = [p for p in points if p.get("robustness")]
+    out += [table(plain, "learning_curve/"), ""] if plain else []
+    if robust:
+        out += ["Runs with the short-text checks of issue 30, each at its own calibrated threshold (short contexts: "
+                "the eval questions each with one sentence; plain questions: benchmarks/data/plain_questions.jsonl):",
+                "", robust_table(robust, "learning_curve/"), ""]
+    return out
