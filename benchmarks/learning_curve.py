@@ -87,7 +87,7 @@ POINTS = {
                                                  "SHORT_CONTEXT_NEGATIVES": "random", "PRECISION": "fp32"}),
     "r30_short50_random_seed1234_fp32": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "1234", "SHORT_CONTEXT_SHARE": "0.5",
                                                     "SHORT_CONTEXT_NEGATIVES": "random", "PRECISION": "fp32"}),
-    # the default recipe with the answer floor 0.6 (chosen after seeing the six runs above: in-sample) on two
+    # the default recipe with the answer floor 0.6 (chosen after seeing the six runs above: in-sample) on three
     # fresh seeds, the test of it before it becomes the laptop default; without the floor: their rules-table row
     "r30_floor60_seed2": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "2", "SHORT_CONTEXT_SHARE": "0.5",
                                      "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.6"}),
