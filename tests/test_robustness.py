@@ -84,6 +84,21 @@ def test_rates():
     assert s["abstain_rate"] == 50.0
 
 
+def test_reachable_is_the_most_answered_at_the_abstain_bar():
+    from bertkit.qa.robustness import reachable
+    spans = ["Paris", "1912", "Austen", "Nile", "v", "w", "x", "y", "z"]
+    items = [{"answers": {"text": [t]}} for t in spans[:3]] + [{"answers": {"text": ["Amazon"]}}] + \
+        [{"answers": {"text": []}}] * 5
+    odds = [-3.0, -1.0, 0.5, 2.0] + [-2.0, 0.0, 1.0, 3.0, 4.0]
+    res = [{"answer": "", "best_span": t, "null_odds": o} for t, o in zip(spans, odds)]
+    r = reachable(items, res, 60.0)  # at most 2 of the 5 unanswerable answered: below 1.0
+    assert (r["threshold"], r["answer_rate"], r["right_rate"], r["abstain_rate"]) == (0.5, 75.0, 75.0, 60.0)
+    assert reachable(items, res, 40.0)["right_rate"] == 75.0  # "Nile" answered, but not right
+    assert reachable(items, res, 100.0)["answer_rate"] == 25.0  # only below the lowest unanswerable margin
+    assert reachable(items, res, 0.0)["answer_rate"] == 100.0
+    assert reachable(items[:4], res[:4], 60.0) is None
+
+
 def test_the_line_says_the_best_guess_and_why_it_was_not_given():
     from bertkit.qa.inference import describe
     unsure = {"answer": "", "best_span": "Beijing", "null_odds": -2.214}

@@ -97,4 +97,8 @@ def ask_robustness(optional, logger, model, tokenizer, examples, threshold: floa
         logger.info("%s: answers %s %% of %d answerable (right %s %%, F1 %s, best span F1 %s), abstains on %s %% of %d",
                     what, x["answer_rate"], x["answerable"], x["right_rate"], x["f1"], x["best_span_f1"],
                     x["abstain_rate"], x["unanswerable"])
+        if x.get("reachable"):  # bertkit.qa.robustness.reachable
+            y = x["reachable"]
+            logger.info("%s: at best (the set's own cut) it answers %s %% (right %s %%) while abstaining on %s %%",
+                        what, y["answer_rate"], y["right_rate"], y["abstain_rate"])
     return r

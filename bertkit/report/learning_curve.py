@@ -215,7 +215,8 @@ def robust_table(points: list[dict], link_prefix: str = "") -> str:
     head = ["point", "seed", "precision", "training min", "F1 (vs \"no answer\")", "HasAns F1",
             "short contexts' threshold (paragraphs')", "demo answer (margin; threshold)",
             "short contexts: answered (right) / abstained", "short contexts: best span F1",
-            "plain questions: answered (right) / abstained"]
+            "plain questions: answered (right) / abstained",
+            "the ranking allows (oracle): short contexts answered (right) at 60 % abstained; plain at 75 %"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in points:
         rb = r.get("robustness") or {}
@@ -223,13 +224,18 @@ def robust_table(points: list[dict], link_prefix: str = "") -> str:
 
         def rates(x):
             return f"{_n(x.get('answer_rate'))} ({_n(x.get('right_rate'))}) / {_n(x.get('abstain_rate'))}" if x else "–"
+
+        def reach(x):  # bertkit.qa.robustness.reachable: the most answered while abstaining on the bar's share
+            y = x.get("reachable")
+            return f"{_n(y['answer_rate'])} ({_n(y['right_rate'])})" if y else "–"
         shown = r["demo_threshold"] if r.get("demo_threshold") is not None else r["threshold"]
         margin = f"{r['demo_margin']:+.2f}; {shown:+.2f}" if r["demo_margin"] is not None else "–"
         rows.append("| " + " | ".join([
             f"[{r['name']}]({link_prefix}{r['json']})", str(r["seed"]), str(r["precision"]),
             f"{r['train_seconds'] / 60:.1f}", f"{_n(r['f1'])} ({r['vs_no_answer']:+.2f})", _n(r["HasAns_f1"]),
             f"{_n((rb.get('short_context_threshold') or {}).get('value'))} ({_n(r['threshold'])})",
-            f"{r['demo_answer']!r} ({margin})", rates(sc), _n(sc.get("best_span_f1")), rates(pq)]) + " |")
+            f"{r['demo_answer']!r} ({margin})", rates(sc), _n(sc.get("best_span_f1")), rates(pq),
+            f"{reach(sc)}; {reach(pq)}" if sc.get("reachable") or pq.get("reachable") else "–"]) + " |")
     return "\n".join(rows)
 
 
