@@ -104,6 +104,20 @@ POINTS = {
     # paragraphs and on their closest sentence, for the ranking the short-text bars need
     "r30_unans35_e2": ("robust", {**ALL, "EPOCHS": "2.0", "UNANSWERABLE_FRACTION": "0.35", "SHORT_CONTEXT_SHARE": "0.5",
                                   "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.6"}),
+    # Part 3's table for today's default recipe (floor 0.6): seeds 7 and 1234 in bf16 (seed 42's is the committed
+    # fresh-clone run), and all three seeds in fp32
+    "r30_floor60_seed7": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "7", "SHORT_CONTEXT_SHARE": "0.5",
+                                     "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.6"}),
+    "r30_floor60_seed1234": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "1234", "SHORT_CONTEXT_SHARE": "0.5",
+                                        "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.6"}),
+    "r30_floor60_fp32": ("robust", {**ALL, "EPOCHS": "2.4", "SHORT_CONTEXT_SHARE": "0.5", "SHORT_CONTEXT_NEGATIVES": "random",
+                                    "CALIBRATION_ANSWER_FLOOR": "0.6", "PRECISION": "fp32"}),
+    "r30_floor60_seed7_fp32": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "7", "SHORT_CONTEXT_SHARE": "0.5",
+                                          "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.6",
+                                          "PRECISION": "fp32"}),
+    "r30_floor60_seed1234_fp32": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "1234", "SHORT_CONTEXT_SHARE": "0.5",
+                                             "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.6",
+                                             "PRECISION": "fp32"}),
     # issue 32: the second real model (all-mpnet-base-v2, MODEL=mpnet, the recipe for other models), 1,000 training
     # questions once (its minutes: results/learning_curve/README.md)
     "m32_mpnet_1000q_e1": ("model", {"MODEL": "mpnet", "MAX_TRAIN_SAMPLES": "1000", "EPOCHS": "1"}),
