@@ -33,6 +33,16 @@ FIXED = {"BASELINE": "0", "REPORT": "0"}  # the baseline is the same at every bu
 # MAX_TRAIN_SAMPLES empty: every training question the unanswerable cap keeps.
 ALL = {"MAX_TRAIN_SAMPLES": ""}
 PARA = {"CALIBRATION_UNIT": "paragraph", "HEAD_LR": "", "CALIBRATION_METHOD": "max_f1"}  # as they ran: before all three became the default
+
+
+def floor60(seed: str | None = None, precision: str | None = None) -> dict:
+    """Today's default recipe (short-context training, random negatives, answer floor 0.6) on `seed` / `precision`,
+    its knobs in the order the points ran with (their JSONs' launched_by)."""
+    return {**ALL, "EPOCHS": "2.4", **({"SEED": seed} if seed else {}), "SHORT_CONTEXT_SHARE": "0.5",
+            "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.6",
+            **({"PRECISION": precision} if precision else {})}
+
+
 POINTS = {
     # the default recipe (20 % unanswerable at most, head learning rate 3e-3) at growing budgets
     "hlr_3200q_e1": ("curve", {"MAX_TRAIN_SAMPLES": "3200", "EPOCHS": "1"}),   # the quick job's budget
@@ -89,16 +99,11 @@ POINTS = {
                                                     "SHORT_CONTEXT_NEGATIVES": "random", "PRECISION": "fp32"}),
     # the default recipe with the answer floor 0.6 (chosen after seeing the six runs above: in-sample) on three
     # fresh seeds, the test of it before it becomes the laptop default; without the floor: their rules-table row
-    "r30_floor60_seed2": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "2", "SHORT_CONTEXT_SHARE": "0.5",
-                                     "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.6"}),
-    "r30_floor60_seed3": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "3", "SHORT_CONTEXT_SHARE": "0.5",
-                                     "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.6"}),
-    "r30_floor60_seed5": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "5", "SHORT_CONTEXT_SHARE": "0.5",
-                                     "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.6"}),
+    "r30_floor60_seed2": ("robust", floor60("2")),
+    "r30_floor60_seed3": ("robust", floor60("3")),
+    "r30_floor60_seed5": ("robust", floor60("5")),
     # and in fp32 (Part 3's other precision) on a fresh seed
-    "r30_floor60_seed2_fp32": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "2", "SHORT_CONTEXT_SHARE": "0.5",
-                                          "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.6",
-                                          "PRECISION": "fp32"}),
+    "r30_floor60_seed2_fp32": ("robust", floor60("2", "fp32")),
     # the default recipe with more of the unanswerable questions (35 % at most instead of 20 %) at about the same
     # training windows (2.0 epochs over 5,815 questions against 2.4 over 4,725): more "no answer" examples, on
     # paragraphs and on their closest sentence, for the ranking the short-text bars need
@@ -106,18 +111,11 @@ POINTS = {
                                   "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.6"}),
     # Part 3's table for today's default recipe (floor 0.6): seeds 7 and 1234 in bf16 (seed 42's is the committed
     # fresh-clone run), and all three seeds in fp32
-    "r30_floor60_seed7": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "7", "SHORT_CONTEXT_SHARE": "0.5",
-                                     "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.6"}),
-    "r30_floor60_seed1234": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "1234", "SHORT_CONTEXT_SHARE": "0.5",
-                                        "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.6"}),
-    "r30_floor60_fp32": ("robust", {**ALL, "EPOCHS": "2.4", "SHORT_CONTEXT_SHARE": "0.5", "SHORT_CONTEXT_NEGATIVES": "random",
-                                    "CALIBRATION_ANSWER_FLOOR": "0.6", "PRECISION": "fp32"}),
-    "r30_floor60_seed7_fp32": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "7", "SHORT_CONTEXT_SHARE": "0.5",
-                                          "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.6",
-                                          "PRECISION": "fp32"}),
-    "r30_floor60_seed1234_fp32": ("robust", {**ALL, "EPOCHS": "2.4", "SEED": "1234", "SHORT_CONTEXT_SHARE": "0.5",
-                                             "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.6",
-                                             "PRECISION": "fp32"}),
+    "r30_floor60_seed7": ("robust", floor60("7")),
+    "r30_floor60_seed1234": ("robust", floor60("1234")),
+    "r30_floor60_fp32": ("robust", floor60(precision="fp32")),
+    "r30_floor60_seed7_fp32": ("robust", floor60("7", "fp32")),
+    "r30_floor60_seed1234_fp32": ("robust", floor60("1234", "fp32")),
     # issue 32: the second real model (all-mpnet-base-v2, MODEL=mpnet, the recipe for other models), 1,000 training
     # questions once (its minutes: results/learning_curve/README.md)
     "m32_mpnet_1000q_e1": ("model", {"MODEL": "mpnet", "MAX_TRAIN_SAMPLES": "1000", "EPOCHS": "1"}),

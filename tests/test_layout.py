@@ -300,6 +300,14 @@ FIGURES = {
     "plain questions: answered / right / abstained": ("robustness.plain_questions.answer_rate",
                                                       "robustness.plain_questions.right_rate",
                                                       "robustness.plain_questions.abstain_rate"),
+    # what each run's ranking allows there (bertkit.qa.robustness.reachable, an oracle)
+    "short contexts at best (oracle): answered / right / abstained": (
+        "robustness.short_context.reachable.answer_rate", "robustness.short_context.reachable.right_rate",
+        "robustness.short_context.reachable.abstain_rate"),
+    "plain questions at best (oracle): answered / right / abstained": (
+        "robustness.plain_questions.reachable.answer_rate", "robustness.plain_questions.reachable.right_rate",
+        "robustness.plain_questions.reachable.abstain_rate"),
+    "precision": (),
     # benchmarks/train_profile.py runs, one row each
     "training step (": (),
     "windows/s": ("results.windows_per_second",),
