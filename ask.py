@@ -41,6 +41,9 @@ def main():
     p.add_argument("--n_best_size", type=int, default=None, help=f"span starts and ends tried ({saved} {d['n_best_size']})")
     p.add_argument("--max_answer_length", type=int, default=None,
                    help=f"longest answer in tokens ({saved} {d['max_answer_length']})")
+    p.add_argument("--cut_restated_question", choices=("true", "false"), default=None,
+                   help="cut a span that restates the question up to 'is' to what follows it ("
+                        f"{saved} {str(d['cut_restated_question']).lower()}; bertkit/qa/restatement.py)")
     p.add_argument("--attn_implementation", default="auto",
                    help="attention kernel: auto (what the model supports: sdpa, else eager), sdpa or eager")
     p.add_argument("--json", action="store_true", help="print the full result (with n-best) as JSON")
@@ -53,6 +56,8 @@ def main():
         context = a.context if a.context is not None else DEMO["context"]
     if not a.question.strip():
         raise UserError("the question is empty; pass --question '...'")
+    if a.cut_restated_question is not None:
+        a.cut_restated_question = a.cut_restated_question == "true"
     model_path = resolve_model(a.model)
     settings = qa_settings(model_path, vars(a))  # the windows the model was evaluated with, unless a flag says
     for key, s in settings.items():
@@ -73,7 +78,8 @@ def main():
     r = answer(model, tok, [a.question], [context], a.max_seq_length, a.doc_stride, a.max_query_length,
                n_best_size=a.n_best_size, max_answer_length=a.max_answer_length,
                null_score_diff_threshold=threshold["value"],
-               short_context_threshold=threshold.get("short_contexts"))[0]
+               short_context_threshold=threshold.get("short_contexts"),
+               cut_restated_question=a.cut_restated_question)[0]
     r["threshold"] = threshold
     r["settings"] = settings
     r["precision"] = "fp32"

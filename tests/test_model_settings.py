@@ -15,7 +15,7 @@ from conftest import REPO
 
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
 QA_SAVED = {"task": "squad_v2", "max_seq_length": 128, "doc_stride": 32, "max_query_length": 64, "n_best_size": 20,
-            "max_answer_length": 30}
+            "max_answer_length": 30, "cut_restated_question": False}
 
 
 def defaults(cls, keys):
@@ -52,7 +52,7 @@ def folders(tiny_model_dir, tmp_path_factory):
 def runs(folders):
     ask = lambda name, *more: ["ask.py", "--model", folders[name], "--json", *more]  # noqa: E731
     review = lambda name, *more: ["classify.py", "--model", folders[name], "--text", "A fine film.", *more]  # noqa: E731
-    cases = {"saved": ask("qa"), "flag": ask("qa", "--doc_stride", 16, "--max_seq_length", 96),
+    cases = {"saved": ask("qa"), "flag": ask("qa", "--doc_stride", 16, "--max_seq_length", 96, "--cut_restated_question", "true"),
              "plain": ask("qa_plain"), "not_json": ask("qa_not_json"), "cls_saved": review("cls"), "cls_flag": review("cls", "--truncation",
                                                                                             "head_tail"),
              "cls_plain": review("cls_plain"), "cls_not_json": review("cls_not_json")}
@@ -78,6 +78,7 @@ def test_ask_takes_the_folders_settings_and_a_flag_wins(runs):
     assert s["doc_stride"] == {"value": 16, "source": "--doc_stride"}
     assert s["max_seq_length"] == {"value": 96, "source": "--max_seq_length"}
     assert s["max_query_length"] == {"value": 64, "source": "bertkit.json"}
+    assert s["cut_restated_question"] == {"value": True, "source": "--cut_restated_question"}  # saved: false
 
 
 def test_without_the_file_the_dataclass_defaults(runs):

@@ -74,3 +74,35 @@ def test_padded_logit_rows_are_ignored():
 def test_missing_windows_is_an_error():
     with pytest.raises(ValueError, match="no window"):
         postprocess_qa([{"id": "other", "context": CTX}], ["q"], [OFFS], [np.zeros(11)], [np.zeros(11)])
+
+
+def test_a_span_restating_the_question_is_cut_to_its_answer():
+    """The tutorial's demo as a model may answer it: the whole sentence. With the cut, what follows 'is', at the
+    same score and margin; without it (the function's default, as utils_qa), the span as the model gave it."""
+    ctx = "The capital of France is Paris."
+    offs = [None, None, None, (0, 3), (4, 11), (12, 14), (15, 21), (22, 24), (25, 30), (30, 31), None]
+    s, e = logits(3, 9, cls=1.0)
+    ex = [{"id": "q", "question": "What is the capital of France?", "context": ctx}]
+    _, nb_raw, odds_raw, raw = postprocess_qa(ex, ["q"], [offs], [s], [e])
+    _, nb_cut, odds_cut, cut = postprocess_qa(ex, ["q"], [offs], [s], [e], cut_restated_question=True)
+    assert raw["q"] == "The capital of France is Paris." and cut["q"] == "Paris"
+    assert nb_cut["q"][0]["offsets"] == [25, 30] and ctx[25:30] == "Paris"
+    assert odds_cut == odds_raw and nb_cut["q"][0]["score"] == nb_raw["q"][0]["score"]
+
+
+@pytest.mark.parametrize("question, span, kept", [
+    ("What is the capital of China?", "The capital of China is Beijing.", "Beijing"),
+    ("What is the capital of China?", "the capital of China was Beijing", "Beijing"),  # the verb need not be asked
+    ("What was the fort to be named?", "Fort Duquesne", "Fort Duquesne"),  # no verb: names stay whole
+    ("What is the capital of China?", "Beijing is the capital", "Beijing is the capital"),  # opens with the answer
+    ("What is the capital?", "The capital is", "The capital is"),  # something always stays
+    ("Which country?", "the U.S.", "the U.S."),  # abbreviations keep their stop
+    ("Who made it?", "Acme Inc.", "Acme Inc."),
+    ("Who appoints them?", "the Sovereign,", "the Sovereign"),
+])
+def test_cut_restatement(question, span, kept):
+    from bertkit.qa.restatement import cut_restatement
+    ctx = f"Before. {span} After."
+    a = ctx.index(span)
+    s, e = cut_restatement(question, ctx, a, a + len(span))
+    assert ctx[s:e] == kept

@@ -52,6 +52,10 @@ class DataArguments:
     overwrite_cache: bool = False
     n_best_size: int = 20
     max_answer_length: int = 30
+    cut_restated_question: bool = field(default=True, metadata={
+        "help": "Cut a span that restates the question up to 'is' to what follows it ('The capital of China is "
+                "Beijing' -> 'Beijing'), and drop its trailing punctuation; scores and no-answer margins stay as "
+                "they were (bertkit/qa/restatement.py). false: the spans as Hugging Face's utils_qa gives them."})
     sort_eval_by_length: bool = field(default=True, metadata={
         "help": "Predict eval windows longest first (each batch padded to about its own length), then map the "
                 "logits back to dataset order: the same predictions with less padding. false: dataset order."})

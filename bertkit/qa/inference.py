@@ -15,7 +15,8 @@ from .tutorial import DEMO
 
 
 def qa_settings(model_path, given: dict) -> dict:
-    """{key: {"value", "source"}} for max_seq_length, doc_stride, max_query_length, n_best_size, max_answer_length:
+    """{key: {"value", "source"}} for max_seq_length, doc_stride, max_query_length, n_best_size, max_answer_length,
+    cut_restated_question:
     the flag in `given` (None: not given), else the model folder's bertkit.json, else run_squad.py's default."""
     from .arguments import DataArguments
     return resolve_settings(model_path, "squad_v2", given, dataclass_defaults(DataArguments, QA_KEYS))
@@ -44,7 +45,7 @@ def resolve_threshold(flag_value, model_path) -> tuple[dict, str | None]:
 @torch.no_grad()
 def answer(model, tokenizer, questions, contexts, max_seq_length=None, doc_stride=None, max_query_length=None,
            n_best_size=None, max_answer_length=None, null_score_diff_threshold=0.0, n_best=5, batch_size=16,
-           short_context_threshold=None):
+           short_context_threshold=None, cut_restated_question=None):
     """Returns one dict per question: answer ("" = no answer), best_span and its character offsets, its
     probability among the n best and "no answer", null_odds, the threshold it was asked at (threshold_used:
     short_context_threshold's value for a short context where given, bertkit.qa.short_threshold) and the n_best
@@ -56,6 +57,7 @@ def answer(model, tokenizer, questions, contexts, max_seq_length=None, doc_strid
     max_seq_length = d["max_seq_length"] if max_seq_length is None else max_seq_length
     doc_stride = d["doc_stride"] if doc_stride is None else doc_stride
     max_query_length = d["max_query_length"] if max_query_length is None else max_query_length
+    cut = d["cut_restated_question"] if cut_restated_question is None else cut_restated_question
     n_best_size = d["n_best_size"] if n_best_size is None else n_best_size
     max_answer_length = d["max_answer_length"] if max_answer_length is None else max_answer_length
     ex = {"id": [str(i) for i in range(len(questions))], "question": list(questions), "context": list(contexts)}
@@ -76,11 +78,11 @@ def answer(model, tokenizer, questions, contexts, max_seq_length=None, doc_strid
             starts[i], ends[i] = out.start_logits[j].float().cpu().numpy(), out.end_logits[j].float().cpu().numpy()
             if answerable is not None:
                 answerable[i] = verdicts[j]
-    examples = [{"id": i, "context": c} for i, c in zip(ex["id"], ex["context"])]
+    examples = [{"id": i, "question": q, "context": c} for i, q, c in zip(ex["id"], ex["question"], ex["context"])]
     _, nbest, odds, nonnull = postprocess_qa(examples, feats["example_id"], feats["offset_mapping"],
                                                  starts, ends, n_best_size, max_answer_length,
                                                  null_score_diff_threshold, cls_indices=feats["cls_index"],
-                                                 answerable_logits=answerable)
+                                                 answerable_logits=answerable, cut_restated_question=cut)
     results = []
     for i, q, c in zip(ex["id"], questions, ex["context"]):
         best = next((e for e in nbest[i] if e["text"] and e["text"] == nonnull[i]), None)

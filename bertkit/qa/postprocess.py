@@ -5,7 +5,9 @@ score over its windows (the window most sure there *is* an answer decides); the 
 when `null - best_span > null_score_diff_threshold`; with an answerability head (bertkit/train/answerability.py)
 its largest window logit is subtracted from that margin (null - best_span - answerable). An answer is the
 context's text between its offsets, less the whitespace some tokenizers count into a token (ModernBERT's and
-DeBERTa-v3's offsets start at the space before a word): the same span and score, as the context reads.
+DeBERTa-v3's offsets start at the space before a word): the same span and score, as the context reads. With
+cut_restated_question, a span that restates the question up to "is" is cut to what follows it, and loses its
+trailing punctuation (bertkit/qa/restatement.py; the examples then need their question).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import collections
 import numpy as np
 
 from ..utils.progress import progress
+from .restatement import cut_restatement
 
 
 def _trim(context: str, a: int, b: int) -> tuple[int, int]:
@@ -27,11 +30,12 @@ def _trim(context: str, a: int, b: int) -> tuple[int, int]:
 
 def postprocess_qa(examples, example_ids, offsets_col, start_logits, end_logits, n_best_size=20,
                    max_answer_length=30, null_score_diff_threshold=0.0, show_progress=False, cls_indices=None,
-                   answerable_logits=None):
+                   answerable_logits=None, cut_restated_question=False):
     """examples: dicts with id, context; example_ids/offsets_col: per window, the question id and the
     token -> (char start, char end) map, None off the context; cls_indices: per window, the position of its
     CLS token, whose score is the no-answer score (default 0, where BERT-style inputs have it);
-    answerable_logits: per window, an answerability head's logit (None: no head).
+    answerable_logits: per window, an answerability head's logit (None: no head); cut_restated_question: off
+    by default, as Hugging Face's utils_qa (run_squad.py turns it on: DataArguments).
 
     start/end_logits: arrays [n_features, seq_len] (rows may be right-padded, e.g. with -100, beyond a
     window's length). Returns (predictions, nbest, null_odds, nonnull_predictions), all keyed by id.
@@ -68,6 +72,8 @@ def postprocess_qa(examples, example_ids, offsets_col, start_logits, end_logits,
                                   *_trim(context, offsets[s][0], offsets[e][1])))
         cands.sort(key=lambda c: c[0], reverse=True)
         cands = cands[:n_best_size]
+        if cut_restated_question:  # the n best only: the cut moves offsets, never a score or the ranking
+            cands = [(sc, sl, el, *cut_restatement(ex["question"], context, a, b)) for sc, sl, el, a, b in cands]
         entries = [{"text": context[a:b], "score": sc, "start_logit": sl, "end_logit": el, "offsets": [a, b]}
                    for sc, sl, el, a, b in cands]
         best_nonnull = next((e for e in entries if e["text"].strip()), None)

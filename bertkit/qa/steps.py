@@ -208,7 +208,7 @@ def hyperparameters(data_args, training_args, model_args=None) -> dict:
     for k in ("max_seq_length", "doc_stride", "max_query_length", "max_train_samples", "max_eval_samples",
               "max_train_unanswerable_fraction", "n_best_size", "max_answer_length", "calibration_samples",
               "calibration_method", "calibration_answer_floor", "calibration_unit", "late_no_answer_share", "short_context_share", "short_context_negatives",
-              "calibrate_short_contexts"):
+              "calibrate_short_contexts", "cut_restated_question"):
         hp[k] = getattr(data_args, k)
     return hp
 

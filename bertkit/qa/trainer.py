@@ -56,7 +56,7 @@ class QuestionAnsweringTrainer(BertkitTrainer):
         return postprocess_qa(examples, features["example_id"], features["offset_mapping"], start_logits, end_logits,
                               d.n_best_size, d.max_answer_length, threshold, show_progress=self.is_world_process_zero(),
                               cls_indices=features["cls_index"] if "cls_index" in features.column_names else None,
-                              answerable_logits=answerable)
+                              answerable_logits=answerable, cut_restated_question=d.cut_restated_question)
 
     def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval", eval_examples=None):
         """SQuAD v2.0 exact/f1 (and HasAns/NoAns, best_f1) of eval_dataset's questions, logged and handed to the

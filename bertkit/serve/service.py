@@ -196,7 +196,8 @@ class Served:
             results = answer(self.model, self.tok, [it.question for it in items], [it.context for it in items],
                              self.max_seq_length, self.doc_stride, self.max_query_length, n_best_size=self.n_best_size,
                              max_answer_length=self.max_answer_length, null_score_diff_threshold=used["value"],
-                             n_best=req.top_k, short_context_threshold=used.get("short_contexts"))
+                             n_best=req.top_k, short_context_threshold=used.get("short_contexts"),
+                             cut_restated_question=self.cut_restated_question)
         for r in results:
             r["threshold"] = {**used, "value": r.pop("threshold_used")}  # this context's: a short one has its own
             if self.note:

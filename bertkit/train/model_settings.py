@@ -13,7 +13,8 @@ from ..errors import UserError
 from ..results.record import write_json_atomic
 
 SETTINGS_FILE = "bertkit.json"
-QA_KEYS = ("max_seq_length", "doc_stride", "max_query_length", "n_best_size", "max_answer_length")
+QA_KEYS = ("max_seq_length", "doc_stride", "max_query_length", "n_best_size", "max_answer_length",
+           "cut_restated_question")
 CLASSIFY_KEYS = ("max_seq_length", "truncation", "multi_label_threshold")
 PAIR_KEY = "text_pair_column"  # saved too (None: single texts): classify.py and the API ask for the second text
 
