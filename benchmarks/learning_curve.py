@@ -109,6 +109,9 @@ POINTS = {
     # paragraphs and on their closest sentence, for the ranking the short-text bars need
     "r30_unans35_e2": ("robust", {**ALL, "EPOCHS": "2.0", "UNANSWERABLE_FRACTION": "0.35", "SHORT_CONTEXT_SHARE": "0.5",
                                   "SHORT_CONTEXT_NEGATIVES": "random", "CALIBRATION_ANSWER_FLOOR": "0.6"}),
+    # the question with a name or number swapped, against its answer's sentence, as no answer (SHORT_CONTEXT_SWAP)
+    "r30_swap": ("robust", {**floor60(), "SHORT_CONTEXT_SWAP": "1"}),
+    "r30_swap_seed7": ("robust", {**floor60("7"), "SHORT_CONTEXT_SWAP": "1"}),
     # Part 3's table for today's default recipe (floor 0.6): seeds 7 and 1234 in bf16 (seed 42's is the committed
     # fresh-clone run), and all three seeds in fp32
     "r30_floor60_seed7": ("robust", floor60("7")),

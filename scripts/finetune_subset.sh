@@ -73,6 +73,7 @@ LATE_NO_ANSWER_SHARE="${LATE_NO_ANSWER_SHARE-}"   # no-answer windows in the las
 # (answering short texts). QUICK=1 keeps its budget without them. Empty: off.
 if [ "$QUICK" = 1 ]; then SHORT_CONTEXT_SHARE="${SHORT_CONTEXT_SHARE-}"; else SHORT_CONTEXT_SHARE="${SHORT_CONTEXT_SHARE-0.5}"; fi
 SHORT_CONTEXT_NEGATIVES="${SHORT_CONTEXT_NEGATIVES:-random}"   # their sentence without the answer: random | closest | mixed | none
+SHORT_CONTEXT_SWAP="${SHORT_CONTEXT_SWAP:-}"   # 1: also the question with a name swapped, against its sentence, as no answer (empty: off)
 ANSWERABILITY_HEAD_WEIGHT="${ANSWERABILITY_HEAD_WEIGHT:-}"   # e.g. 1: a second head on the first token, "is the answer here?" (empty: none)
 WEIGHT_AVERAGE_SHARE="${WEIGHT_AVERAGE_SHARE:-}"   # e.g. 0.3: save the mean of the weights over the last 30 % of the steps
 WARMUP="${WARMUP:-0.1}"
@@ -115,6 +116,7 @@ if [ -n "$FREEZE_LAYERS" ]; then TRAIN+=(--freeze_layers "$FREEZE_LAYERS"); fi
 if [ -n "$LATE_NO_ANSWER_SHARE" ]; then TRAIN+=(--late_no_answer_share "$LATE_NO_ANSWER_SHARE"); fi
 if [ -n "$SHORT_CONTEXT_SHARE" ]; then
   TRAIN+=(--short_context_share "$SHORT_CONTEXT_SHARE" --short_context_negatives "$SHORT_CONTEXT_NEGATIVES")
+  if [ -n "$SHORT_CONTEXT_SWAP" ]; then TRAIN+=(--short_context_swap "$SHORT_CONTEXT_SWAP"); fi
 fi
 if [ -n "$HEAD_LR" ]; then TRAIN+=(--head_learning_rate "$HEAD_LR"); fi
 if [ -n "$ATTENTION_DROPOUT" ]; then TRAIN+=(--attention_dropout "$ATTENTION_DROPOUT"); fi

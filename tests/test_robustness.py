@@ -60,6 +60,27 @@ def test_short_context_training_copies_of_the_training_articles(dev_file):
     mixed = add_short_contexts(tr, 0.5, 42, "mixed")[0]
     same = [x["context"] == closest[x["id"]] for x in mixed if x["id"] in closest]
     assert 0 < sum(same) < len(same)
+    # swap: the question with one name or number changed, against its answer's sentence, as no answer
+    swapped, rec = add_short_contexts(tr, 0.5, 42, "random", swap=True)
+    swaps = [x for x in swapped if x["id"].endswith("~swap")]
+    assert rec["added"]["swapped_question"] == len(swaps) > 0 and len(set(swapped["id"])) == len(swapped)
+    sentence_of = {x["id"]: x["context"] for x in swapped if x["id"].endswith("~sentence")}
+    for x in swaps:
+        base = by_id[x["id"].rsplit("~", 1)[0]]
+        assert not x["answers"]["text"] and x["context"] == sentence_of[base["id"] + "~sentence"]
+        old, new = base["question"].split(), x["question"].split()
+        assert len(old) == len(new) and sum(a != b for a, b in zip(old, new)) == 1
+
+
+def test_swapped_question():
+    import numpy as np
+    from bertkit.qa.short_contexts import swapped_question
+    rng = np.random.default_rng(0)
+    ctx = "The capital of China is Beijing. They say the capital of Japan is Tokyo."
+    assert swapped_question("What is the capital of China?", ctx[:32], ctx, ["Beijing"], rng) in (
+        "What is the capital of Japan?", "What is the capital of Tokyo?")  # never "They": a sentence's first word
+    assert swapped_question("What is the capital?", ctx[:32], ctx, ["Beijing"], rng) is None  # no name to swap
+    assert swapped_question("When was Beijing the capital?", ctx[:32], ctx, ["Beijing"], rng) is None  # the answer stays
 
 
 def test_plain_questions_file():

@@ -45,6 +45,10 @@ class DataArguments:
     short_context_negatives: str = field(default="random", metadata={
         "help": "With --short_context_share: the sentence without the answer an answerable question is also asked "
                 "with, as no answer: random | closest (most words shared with the question) | mixed (either, by a seeded coin) | none."})
+    short_context_swap: bool = field(default=False, metadata={
+        "help": "With --short_context_share: also ask each drawn answerable question, one of its names or numbers "
+                "swapped for another of its paragraph's, against its answer's sentence, as no answer "
+                "(bertkit/qa/short_contexts.py)."})
     max_seq_length: int = 384
     doc_stride: int = field(default=128, metadata={"help": "Tokens shared by consecutive windows of a long context."})
     max_query_length: int = 64
@@ -118,6 +122,9 @@ def check_sizes(data_args):
         raise UserError(f"--short_context_share {data_args.short_context_share}: give a share between 0 and 1")
     if data_args.short_context_negatives not in NEGATIVES:
         raise UserError(f"--short_context_negatives {data_args.short_context_negatives!r}: give one of {', '.join(NEGATIVES)}")
+    if data_args.short_context_swap and not data_args.short_context_share:
+        raise UserError("--short_context_swap true needs --short_context_share above 0 (the questions it swaps are "
+                        "the ones drawn for one-sentence contexts)")
     if data_args.calibration_unit not in ("article", "paragraph"):
         raise UserError(f"--calibration_unit {data_args.calibration_unit!r}: give article or paragraph")
     if data_args.calibration_method not in CALIBRATION_METHODS:

@@ -6,12 +6,18 @@ context, so that the model meets the short texts users paste (bertkit.qa.robustn
   random (--short_context_negatives random), or the one sharing the most words with the question (closest; it
   teaches that a sentence repeating the question's words holds no answer, and the tutorial's demo is one:
   measured in docs/results.md), either of the two by a seeded coin (mixed), or none;
-- an unanswerable question with its closest sentence: still no answer.
+- an unanswerable question with its closest sentence: still no answer;
+- with --short_context_swap, the answerable question once more with its answer's sentence, but one of its names
+  or numbers that the sentence also holds swapped for another of its paragraph's ("What is the capital of
+  China?" -> "... of Japan?"), as "no answer": SQuAD 2.0's unanswerable questions are often written that way,
+  a plausible answer in a sentence that matches the question but for one word.
 
 Drawn from the training questions only (after the calibration hold-out and the training subset), a seeded share
-of them; the copies' ids end in "~sentence" / "~other" so no id repeats.
+of them; the copies' ids end in "~sentence" / "~other" / "~swap" so no id repeats.
 """
 from __future__ import annotations
+
+import re
 
 import numpy as np
 
@@ -41,18 +47,45 @@ def other_sentence(ex: dict, how: str = "random", rng=None) -> tuple[int, int] |
     return max(spans, key=lambda s: len(q & content_words(context[s[0]:s[1]])))
 
 
-def add_short_contexts(ds, share: float, seed: int, negatives: str = "random"):
+_NAME = re.compile(r"\b(?:[A-Z][\w'-]*|\d[\d,.]*)\b")  # a capitalised word or a number
+
+
+def swapped_question(question: str, sentence: str, context: str, answers: list[str], rng) -> str | None:
+    """`question` with one of its names or numbers that `sentence` also holds (not its first word, not part of an
+    answer) replaced by another of `context`'s that neither the sentence nor the question holds, the same kind
+    (name for name, number for number); None where there is no such pair."""
+    in_answer = {w for t in answers for w in _NAME.findall(t)}
+    held = set(_NAME.findall(sentence))
+    found = [m for m in _NAME.finditer(question) if m.start() > 0 and m.group() in held and m.group() not in in_answer]
+    if not found:
+        return None
+    m = found[int(rng.integers(len(found)))]
+    is_number = m.group()[0].isdigit()
+    pool = sorted({w.group() for w in _NAME.finditer(context) if w.group() not in held and w.group() not in question
+                   and w.group()[0].isdigit() == is_number and len(w.group()) > 1
+                   and context[:w.start()].rstrip()[-1:] not in ("", ".", "!", "?", '"', "(")})  # not "They", "The"
+    if not pool:
+        return None
+    return question[:m.start()] + pool[int(rng.integers(len(pool)))] + question[m.end():]
+
+
+def add_short_contexts(ds, share: float, seed: int, negatives: str = "random", swap: bool = False):
     """`ds` with the sentence copies of a seeded `share` of its questions appended; and their counts."""
     from datasets import Dataset, concatenate_datasets
     rng = np.random.default_rng(seed + 30)  # its own draw: the training subset's order is left as it was
     picked = np.sort(rng.permutation(len(ds))[:int(round(share * len(ds)))])
-    rows, n = [], {"answer_sentence": 0, "other_sentence": 0, "unanswerable_sentence": 0}
+    rows, n = [], {"answer_sentence": 0, "other_sentence": 0, "unanswerable_sentence": 0, "swapped_question": 0}
     for ex in ds.select(picked).to_list() if len(picked) else []:
         s = short_context(ex)
         if ex["answers"]["text"]:
             if s["answers"]["text"] and s["context"] != ex["context"]:  # shorter, with the answer inside
                 rows.append({**ex, "id": f"{ex['id']}~sentence", "context": s["context"], "answers": s["answers"]})
                 n["answer_sentence"] += 1
+                q = swapped_question(ex["question"], s["context"], ex["context"], ex["answers"]["text"], rng) if swap else None
+                if q is not None:
+                    rows.append({**ex, "id": f"{ex['id']}~swap", "question": q, "context": s["context"],
+                                 "answers": {"text": [], "answer_start": []}})
+                    n["swapped_question"] += 1
             other = other_sentence(ex, negatives, rng) if negatives != "none" else None
             if other is not None:
                 rows.append({**ex, "id": f"{ex['id']}~other", "context": ex["context"][other[0]:other[1]],
@@ -61,9 +94,11 @@ def add_short_contexts(ds, share: float, seed: int, negatives: str = "random"):
         elif s["context"] != ex["context"]:  # a one-sentence paragraph is already in training as it is
             rows.append({**ex, "id": f"{ex['id']}~sentence", "context": s["context"], "answers": s["answers"]})
             n["unanswerable_sentence"] += 1
-    record = {"share": share, "negatives": negatives, "questions_drawn": len(picked), "added": n,
+    record = {"share": share, "negatives": negatives, "swap": swap, "questions_drawn": len(picked), "added": n,
               "how": f"bertkit/qa/short_contexts.py: the answer's sentence; a sentence without the answer ({negatives}, "
-                     "as unanswerable); an unanswerable question's closest sentence"}
+                     "as unanswerable); an unanswerable question's closest sentence"
+                     + ("; the question with a name or number swapped, against its answer's sentence, as unanswerable"
+                        if swap else "")}
     if not rows:
         return ds, record
     return concatenate_datasets([ds, Dataset.from_list(rows, features=ds.features)]), record

@@ -49,7 +49,8 @@ def load_questions(data_args, training_args, need_train, need_calibration=False,
                             "training data may hold only unanswerable questions); loosen them")
         if data_args.short_context_share:
             tr, prov["short_contexts"] = add_short_contexts(tr, data_args.short_context_share, seed,
-                                                            data_args.short_context_negatives)
+                                                            data_args.short_context_negatives,
+                                                            data_args.short_context_swap)
     if ev is not None and len(ev) == 0:
         raise UserError("no evaluation questions; check --validation_file and --max_eval_samples")
     return {"train": tr if need_train else None, "validation": ev, "calibration": cal, "prov": prov, "seed": seed,
@@ -208,7 +209,7 @@ def hyperparameters(data_args, training_args, model_args=None) -> dict:
     for k in ("max_seq_length", "doc_stride", "max_query_length", "max_train_samples", "max_eval_samples",
               "max_train_unanswerable_fraction", "n_best_size", "max_answer_length", "calibration_samples",
               "calibration_method", "calibration_answer_floor", "calibration_unit", "late_no_answer_share", "short_context_share", "short_context_negatives",
-              "calibrate_short_contexts", "cut_restated_question"):
+              "short_context_swap", "calibrate_short_contexts", "cut_restated_question"):
         hp[k] = getattr(data_args, k)
     return hp
 
