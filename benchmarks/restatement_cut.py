@@ -28,7 +28,7 @@ from bertkit.errors import UserError, exit_on_user_error  # noqa: E402
 from bertkit.qa.restatement import cut_restatement  # noqa: E402
 from bertkit.qa.robustness import read_plain_questions  # noqa: E402
 from bertkit.qa.robustness import score as score_set  # noqa: E402
-from bertkit.qa.scoring import compute_exact, compute_f1, gold_answers  # noqa: E402
+from bertkit.qa.scoring import raw_scores  # noqa: E402
 from bertkit.results.record import REPO, provenance, relpath, write_json_atomic  # noqa: E402
 
 RUNS = (REPO / "results" / "learning_curve", REPO / "results")  # the learning curve's points, the laptop job's runs
@@ -44,9 +44,8 @@ def cut_text(question: str, context: str, text: str) -> str:
 
 
 def score(rows: list[dict], preds: dict) -> dict:
-    f1 = [max(compute_f1(g, preds[r["id"]]) for g in gold_answers(r["answers"])) for r in rows]
-    em = [max(compute_exact(g, preds[r["id"]]) for g in gold_answers(r["answers"])) for r in rows]
-    return {"f1": round(100 * statistics.mean(f1), 4), "exact": round(100 * statistics.mean(em), 4)}
+    exact, f1 = raw_scores(rows, preds)  # the official per-question scores, as every run's metrics
+    return {"f1": round(100 * statistics.mean(f1.values()), 4), "exact": round(100 * statistics.mean(exact.values()), 4)}
 
 
 def one_run(result_json: Path, by_id: dict) -> dict | None:

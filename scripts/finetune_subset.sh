@@ -116,8 +116,9 @@ if [ -n "$FREEZE_LAYERS" ]; then TRAIN+=(--freeze_layers "$FREEZE_LAYERS"); fi
 if [ -n "$LATE_NO_ANSWER_SHARE" ]; then TRAIN+=(--late_no_answer_share "$LATE_NO_ANSWER_SHARE"); fi
 if [ -n "$SHORT_CONTEXT_SHARE" ]; then
   TRAIN+=(--short_context_share "$SHORT_CONTEXT_SHARE" --short_context_negatives "$SHORT_CONTEXT_NEGATIVES")
-  if [ -n "$SHORT_CONTEXT_SWAP" ]; then TRAIN+=(--short_context_swap "$SHORT_CONTEXT_SWAP"); fi
 fi
+# passed on its own: without SHORT_CONTEXT_SHARE (QUICK=1) run_squad.py says why it cannot, rather than ignore it
+if [ -n "$SHORT_CONTEXT_SWAP" ]; then TRAIN+=(--short_context_swap "$SHORT_CONTEXT_SWAP"); fi
 if [ -n "$HEAD_LR" ]; then TRAIN+=(--head_learning_rate "$HEAD_LR"); fi
 if [ -n "$ATTENTION_DROPOUT" ]; then TRAIN+=(--attention_dropout "$ATTENTION_DROPOUT"); fi
 if [ -n "$TRAIN_ATTN_IMPLEMENTATION" ]; then TRAIN+=(--train_attn_implementation "$TRAIN_ATTN_IMPLEMENTATION"); fi

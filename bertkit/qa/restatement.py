@@ -4,8 +4,8 @@ Asked "What is the capital of China?" about "The capital of China is Beijing.", 
 the whole sentence as its span. SQuAD's answers never repeat the question, so where a span opens with words that
 are all in the question (articles and punctuation aside) up to "is", "are", "was" or "were", the answer is what
 follows that verb. Only that case: cutting any opening words found in the question also cuts names ("Fort
-Duquesne" asked "What was the fort to be named?") and lowers paragraph F1 on the learning curve's predictions,
-where this cut leaves it as it was (docs/results.md, "Spans that restate the question").
+Duquesne" asked "What was the fort to be named?"); this cut leaves the learning curve's recorded paragraph F1
+as it was (docs/results.md, "Spans that restate the question").
 
 A span's last comma, semicolon or colon, and a sentence's full stop after a word of four or more letters
 ("Beijing." but not "U.S." or "Inc."), are dropped too: SQuAD's scoring ignores them, a reader sees them.
